@@ -1,0 +1,54 @@
+# Grid Command: two commands set everything up on a fresh machine.
+#   make run   - virtualenv, offline web assets, demo district, demo case store, dashboard
+#   make test  - the same set-up plus test dependencies, then the whole pytest suite
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 8501
+DEMO   := data/demo
+PYTEST_ARGS ?=
+
+.PHONY: run test setup demo assets seed bench clean
+
+run: setup seed
+	$(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+
+test: setup $(VENV)/.installed-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed assets demo
+
+$(VENV)/.installed: requirements.txt requirements-assets.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install -q --disable-pip-version-check setuptools==80.9.0
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -r requirements-assets.txt
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+assets: $(VENV)/.installed
+	$(PY) -m layers.assets install
+
+demo: $(DEMO)/.built
+
+$(DEMO)/.built: $(VENV)/.installed data/make_demo.py
+	$(PY) data/make_demo.py --out $(DEMO)
+	$(PY) -m geo build --streets $(DEMO)/streets.shp --communities $(DEMO)/communities.shp \
+	    --grids $(DEMO)/grids.shp --buildings $(DEMO)/buildings.shp \
+	    --out $(DEMO)/hierarchy.gpkg --report $(DEMO)/report.json
+	touch $@
+
+seed: setup
+	$(PY) -m cases seed-demo
+
+bench: setup
+	$(PY) bench/join_bench.py
+	$(PY) bench/cases_bench.py
+	$(PY) bench/map_bench.py
+
+clean:
+	rm -rf $(DEMO) data/gridcommand.db data/gridcommand.db-wal data/gridcommand.db-shm static/vendor

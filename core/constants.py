@@ -1,0 +1,231 @@
+"""The one place for the project's constants: CRSs, hierarchy levels, categories, sources,
+case states, priorities, SLA defaults, four-visit categories and roles.
+
+Every code here is a stable English key; Chinese and English labels live beside it so that
+pages and reports never spell a label themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# --- Coordinate reference systems -------------------------------------------------------
+#: Storage CRS of every geometry in hierarchy.gpkg and the case store: CGCS2000 geographic.
+STORAGE_CRS = "EPSG:4490"
+#: Display CRS handed to Leaflet (WGS84; CGCS2000 differs by centimetres at map scale).
+DISPLAY_CRS = "EPSG:4326"
+#: Default metric CRS for areas and distances: CGCS2000 3-degree Gauss-Kruger CM 117E (metres).
+DEFAULT_METRIC_CRS = "EPSG:4548"
+#: The demo district's delivery CRS (same as the metric default).
+DEMO_CRS = "EPSG:4548"
+
+# --- Hierarchy --------------------------------------------------------------------------
+#: Levels from the top down. Every level but ``grids`` is optional in a delivery.
+LEVELS: tuple[str, ...] = ("streets", "communities", "grids", "buildings")
+#: Parent level of each level.
+LEVEL_PARENT: dict[str, str] = {
+    "communities": "streets",
+    "grids": "communities",
+    "buildings": "grids",
+}
+LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "streets": {"zh": "街道", "en": "Street"},
+    "communities": {"zh": "社区/村", "en": "Community/village"},
+    "grids": {"zh": "网格", "en": "Grid"},
+    "buildings": {"zh": "楼栋", "en": "Building"},
+}
+#: Columns of every normalised hierarchy layer (plus ``geometry``).
+HIERARCHY_COLUMNS: tuple[str, ...] = ("code", "name", "parent_code")
+#: Area below which gaps/overlaps count as digitising noise, in square metres.
+SLIVER_TOLERANCE_M2 = 1.0
+#: Incidents outside every grid but within this distance are snapped to the nearest grid (m).
+SNAP_DISTANCE_M = 30.0
+
+# --- Incident join statuses -------------------------------------------------------------
+JOIN_STATUSES: tuple[str, ...] = (
+    "ok",
+    "snapped",
+    "outside",
+    "swapped",
+    "missing_coordinates",
+    "invalid_coordinates",
+)
+#: Coordinate systems an incident file may use.
+COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True)
+class Label:
+    """A stable key with its Chinese and English labels."""
+
+    key: str
+    zh: str
+    en: str
+
+    def text(self, lang: str = "zh") -> str:
+        """The label in ``lang`` (``"zh"`` or ``"en"``)."""
+        return self.en if lang == "en" else self.zh
+
+
+# --- Case sources -----------------------------------------------------------------------
+SOURCES: dict[str, Label] = {
+    s.key: s
+    for s in (
+        Label("hotline_12345", "12345热线", "12345 hotline"),
+        Label("snapshot", "随手拍", "Snap-and-report"),
+        Label("patrol", "网格巡查", "Grid patrol"),
+        Label("video", "视频/物联感知", "Video/IoT alarm"),
+        Label("superior", "上级交办", "Assigned by superior"),
+    )
+}
+
+# --- Categories: the four arrivals (四到) with sub-categories ----------------------------
+CATEGORIES: dict[str, Label] = {
+    c.key: c
+    for c in (
+        Label("emergency", "突发事件", "Emergency"),
+        Label("dispute", "矛盾纠纷", "Dispute"),
+        Label("hazard", "安全隐患", "Safety hazard"),
+        Label("request", "群众诉求", "Citizen request"),
+    )
+}
+SUBCATEGORIES: dict[str, tuple[Label, ...]] = {
+    "emergency": (
+        Label("fire", "火灾", "Fire"),
+        Label("gas_leak", "燃气泄漏", "Gas leak"),
+        Label("traffic_accident", "交通事故", "Traffic accident"),
+        Label("flooding", "积水内涝", "Flooding"),
+        Label("public_health", "公共卫生", "Public health"),
+    ),
+    "dispute": (
+        Label("neighbour", "邻里纠纷", "Neighbour dispute"),
+        Label("family", "家庭纠纷", "Family dispute"),
+        Label("property_mgmt", "物业纠纷", "Property-management dispute"),
+        Label("labour", "劳资纠纷", "Wage dispute"),
+        Label("land", "土地纠纷", "Land dispute"),
+    ),
+    "hazard": (
+        Label("fire_safety", "消防隐患", "Fire-safety hazard"),
+        Label("building_safety", "房屋安全", "Building safety"),
+        Label("gas_safety", "燃气安全", "Gas safety"),
+        Label("road_facility", "道路设施", "Road facility"),
+        Label("ebike_charging", "电动车违规充电", "Illegal e-bike charging"),
+    ),
+    "request": (
+        Label("sanitation", "环境卫生", "Sanitation"),
+        Label("noise", "噪音扰民", "Noise"),
+        Label("municipal", "市政设施", "Municipal facilities"),
+        Label("property_service", "物业服务", "Property services"),
+        Label("policy", "政策咨询", "Policy enquiry"),
+        Label("elderly_care", "养老服务", "Elderly care"),
+    ),
+}
+#: Categories whose cases require someone on site (四到): all four.
+ARRIVAL_REQUIRED_CATEGORIES: frozenset[str] = frozenset(CATEGORIES)
+
+# --- Priorities ---------------------------------------------------------------------------
+PRIORITIES: dict[str, Label] = {
+    p.key: p
+    for p in (
+        Label("urgent", "特急", "Urgent"),
+        Label("high", "紧急", "High"),
+        Label("normal", "一般", "Normal"),
+    )
+}
+
+# --- Case states (closed loop) ------------------------------------------------------------
+@dataclass(frozen=True)
+class State:
+    """A case state: stable key, group (``open`` or ``closed``) and labels."""
+
+    key: str
+    group: str
+    zh: str
+    en: str
+
+    def text(self, lang: str = "zh") -> str:
+        """The label in ``lang``."""
+        return self.en if lang == "en" else self.zh
+
+
+STATES: dict[str, State] = {
+    s.key: s
+    for s in (
+        State("reported", "open", "已上报", "Reported"),
+        State("registered", "open", "已立案", "Registered"),
+        State("voided", "closed", "已作废", "Voided"),
+        State("dispatched", "open", "已派遣", "Dispatched"),
+        State("returned", "open", "已退单", "Sent back"),
+        State("accepted", "open", "已受理", "Accepted"),
+        State("on_site", "open", "已到场", "On site"),
+        State("handled", "open", "已处置", "Handled"),
+        State("rework", "open", "返工", "Rework"),
+        State("verified", "open", "已核查", "Verified"),
+        State("followed_up", "open", "已回访", "Followed up"),
+        State("closed", "closed", "已结案", "Closed"),
+        State("archived", "closed", "已归档", "Archived"),
+    )
+}
+OPEN_STATES: frozenset[str] = frozenset(k for k, s in STATES.items() if s.group == "open")
+
+SATISFACTION: dict[str, Label] = {
+    s.key: s
+    for s in (
+        Label("satisfied", "满意", "Satisfied"),
+        Label("basically_satisfied", "基本满意", "Basically satisfied"),
+        Label("dissatisfied", "不满意", "Dissatisfied"),
+    )
+}
+#: Ratings that count as satisfied in the satisfaction rate.
+SATISFIED_RATINGS: frozenset[str] = frozenset({"satisfied", "basically_satisfied"})
+
+# --- Deadlines (SLA defaults; overridable in gridcommand.toml [sla]) -----------------------
+@dataclass(frozen=True)
+class Sla:
+    """Deadlines of one category, in minutes from dispatch (``close_working_days`` in days)."""
+
+    arrive_minutes: int
+    respond_minutes: int
+    close_working_days: int
+
+
+SLA_DEFAULTS: dict[str, Sla] = {
+    "emergency": Sla(arrive_minutes=30, respond_minutes=15, close_working_days=1),
+    "dispute": Sla(arrive_minutes=24 * 60, respond_minutes=2 * 60, close_working_days=5),
+    "hazard": Sla(arrive_minutes=4 * 60, respond_minutes=60, close_working_days=3),
+    "request": Sla(arrive_minutes=24 * 60, respond_minutes=24 * 60, close_working_days=5),
+}
+#: Priority multipliers applied to the category's deadlines.
+PRIORITY_FACTORS: dict[str, float] = {"urgent": 0.5, "high": 0.75, "normal": 1.0}
+#: A deadline is "soon due" (yellow) when less than this share of its time is left.
+SOON_DUE_SHARE = 0.25
+
+# --- Four visits (四访) ---------------------------------------------------------------------
+VISIT_CATEGORIES: dict[str, Label] = {
+    v.key: v
+    for v in (
+        Label("hardship", "困难家庭", "Family in hardship"),
+        Label("empty_nest", "空巢老人", "Empty-nest elderly"),
+        Label("correction", "社区矫正人员", "Under community correction"),
+        Label("rehab", "戒毒康复人员", "In drug rehabilitation"),
+    )
+}
+#: A visit counts as on site when the worker's GPS was within this distance of the building (m).
+VISIT_ON_SITE_M = 50.0
+
+# --- Roles --------------------------------------------------------------------------------
+ROLES: dict[str, Label] = {
+    r.key: r
+    for r in (
+        Label("admin", "系统管理员", "Administrator"),
+        Label("commander", "指挥中心值班员", "Command-centre operator"),
+        Label("chief", "网格长", "Grid chief"),
+        Label("worker", "网格员", "Grid worker"),
+        Label("leader", "领导", "Leader"),
+    )
+}
+
+# --- KPI grades -----------------------------------------------------------------------------
+#: Rate thresholds for green / yellow grades (below yellow is red).
+GRADE_GREEN = 0.95
+GRADE_YELLOW = 0.85

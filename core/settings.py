@@ -1,0 +1,114 @@
+"""Configuration: one file (``gridcommand.toml``) over built-in defaults.
+
+Lookup order for each value: environment variable (where one is named below), then the file
+named by ``GRIDCOMMAND_CONFIG`` (default ``gridcommand.toml`` at the project root), then the
+defaults in :class:`Settings`. Paths in the file are relative to the project root.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from core import constants
+from core.errors import InputError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class BasemapSettings:
+    """Basemap choice. ``kind`` is one of ``none``, ``xyz``, ``tianditu``, ``amap``, ``osm``."""
+
+    kind: str = "none"
+    #: Tile URL template for ``xyz`` (a local or intranet tile server).
+    url: str = ""
+    #: Tianditu key (天地图 token) for ``tianditu``.
+    key: str = ""
+    attribution: str = ""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every configurable value, with its default."""
+
+    #: SQLAlchemy URL of the case store; env ``DATABASE_URL``.
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'data' / 'gridcommand.db'}"
+    #: Folder of the generated demo district.
+    demo_dir: Path = PROJECT_ROOT / "data" / "demo"
+    #: The normalised hierarchy the dashboard and the intake use.
+    hierarchy_path: Path = PROJECT_ROOT / "data" / "demo" / "hierarchy.gpkg"
+    #: Routing rules (TOML).
+    routing_rules_path: Path = PROJECT_ROOT / "cases" / "routing.toml"
+    #: Metric CRS for areas and distances.
+    metric_crs: str = constants.DEFAULT_METRIC_CRS
+    sliver_tolerance_m2: float = constants.SLIVER_TOLERANCE_M2
+    snap_distance_m: float = constants.SNAP_DISTANCE_M
+    #: Dashboard host and port; env ``GRIDCOMMAND_HOST`` / ``GRIDCOMMAND_PORT``.
+    host: str = "127.0.0.1"
+    port: int = 8501
+    #: UI language by default: ``zh`` or ``en``.
+    language: str = "zh"
+    #: Live map refresh interval in seconds.
+    refresh_seconds: int = 30
+    #: Sign-in session timeout in minutes, and lock-out after this many failures.
+    session_timeout_minutes: int = 30
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    #: Largest accepted upload, in MiB.
+    upload_max_mb: int = 20
+    basemap: BasemapSettings = field(default_factory=BasemapSettings)
+
+
+_PATH_FIELDS = {"demo_dir", "hierarchy_path", "routing_rules_path"}
+_ENV = {"database_url": "DATABASE_URL", "host": "GRIDCOMMAND_HOST", "port": "GRIDCOMMAND_PORT"}
+
+
+def config_path() -> Path:
+    """The configuration file in force (it need not exist)."""
+    return Path(os.environ.get("GRIDCOMMAND_CONFIG", PROJECT_ROOT / "gridcommand.toml"))
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings.
+
+    Parameters
+    ----------
+    path : Path, optional
+        A TOML file; default :func:`config_path`. A missing file means all defaults.
+
+    Returns
+    -------
+    Settings
+    """
+    path = Path(path) if path is not None else config_path()
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(str(path), f"not valid TOML ({exc})", "correct the syntax") from exc
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise InputError(
+            str(path), f"unknown setting(s) {', '.join(unknown)}", f"use only {', '.join(sorted(known))}"
+        )
+    settings = Settings()
+    updates: dict[str, Any] = {}
+    for name, value in values.items():
+        if name == "basemap":
+            updates[name] = BasemapSettings(**value)
+        elif name in _PATH_FIELDS:
+            updates[name] = (PROJECT_ROOT / value).resolve()
+        else:
+            updates[name] = value
+    for name, env in _ENV.items():
+        if os.environ.get(env):
+            updates[name] = int(os.environ[env]) if name == "port" else os.environ[env]
+    if "demo_dir" in updates and "hierarchy_path" not in updates:
+        updates["hierarchy_path"] = updates["demo_dir"] / "hierarchy.gpkg"
+    return replace(settings, **updates)
