@@ -18,6 +18,8 @@ DISPLAY_CRS = "EPSG:4326"
 DEFAULT_METRIC_CRS = "EPSG:4548"
 #: The demo district's delivery CRS (same as the metric default).
 DEMO_CRS = "EPSG:4548"
+#: Time zone of the case store's naive timestamps (12345 exports are in local time).
+LOCAL_TIMEZONE = "Asia/Shanghai"
 
 # --- Hierarchy --------------------------------------------------------------------------
 #: Levels from the top down. Every level but ``grids`` is optional in a delivery.

@@ -61,6 +61,9 @@ class Settings:
     #: Largest accepted upload, in MiB.
     upload_max_mb: int = 20
     basemap: BasemapSettings = field(default_factory=BasemapSettings)
+    #: SLA overrides per category, e.g. ``[sla.emergency] arrive_minutes = 20`` (keys as in
+    #: ``core.constants.Sla``); unset values keep ``constants.SLA_DEFAULTS``.
+    sla: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 _PATH_FIELDS = {"demo_dir", "hierarchy_path", "routing_rules_path"}

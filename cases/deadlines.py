@@ -1,0 +1,200 @@
+"""Deadlines per category and priority, and the computed due status (never stored).
+
+The clock starts at dispatch. For a category with SLA ``s`` and a priority with factor ``f``
+(``core.constants.PRIORITY_FACTORS``):
+
+- respond due = dispatched + ``s.respond_minutes`` x f minutes (clock time);
+- arrive due  = dispatched + ``s.arrive_minutes`` x f minutes (clock time);
+- close due   = dispatched + ``s.close_working_days`` x f working days (Saturdays and Sundays
+  do not count; public holidays are not modelled).
+
+Defaults come from ``core.constants.SLA_DEFAULTS``; ``gridcommand.toml`` may override them per
+category in ``[sla.<category>]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from core import constants
+from core.constants import Sla
+from core.errors import InputError
+
+#: Due statuses: ``ok`` (green), ``soon`` (yellow: less than ``SOON_DUE_SHARE`` of the time
+#: left), ``overdue`` (red).
+DUE_STATUSES: tuple[str, ...] = ("ok", "soon", "overdue")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The three deadlines of a dispatched case (naive local datetimes)."""
+
+    respond_due: datetime
+    arrive_due: datetime
+    close_due: datetime
+
+
+def sla_table(overrides: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, Sla]:
+    """The effective SLA of every category.
+
+    Parameters
+    ----------
+    overrides : mapping, optional
+        ``{category: {field: value}}`` with fields of :class:`core.constants.Sla`; default the
+        ``sla`` table of the settings file.
+
+    Returns
+    -------
+    dict of str to Sla
+    """
+    if overrides is None:
+        from core.settings import load_settings
+
+        overrides = load_settings().sla
+    table = dict(constants.SLA_DEFAULTS)
+    allowed = {f.name for f in fields(Sla)}
+    for category, values in overrides.items():
+        if category not in table:
+            raise InputError("gridcommand.toml", f"[sla.{category}] is not a category",
+                             f"use one of {', '.join(constants.CATEGORIES)}")
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise InputError("gridcommand.toml", f"[sla.{category}] has unknown key(s) {', '.join(unknown)}",
+                             f"use only {', '.join(sorted(allowed))}")
+        bad = [k for k, v in values.items() if not isinstance(v, int) or isinstance(v, bool) or v <= 0]
+        if bad:
+            raise InputError("gridcommand.toml", f"[sla.{category}] {', '.join(bad)} must be a positive integer",
+                             "write whole minutes or working days, e.g. arrive_minutes = 30")
+        table[category] = replace(table[category], **values)
+    return table
+
+
+def add_working_days(start: datetime, days: float) -> datetime:
+    """``start`` plus ``days`` working days (24 h each; Saturdays and Sundays skipped).
+
+    A start on a weekend counts from the following Monday 00:00. Fractions are hours of a day.
+    """
+    t = start
+    if t.weekday() >= 5:
+        t = datetime.combine((t + timedelta(days=7 - t.weekday())).date(), datetime.min.time())
+    remaining = timedelta(days=days)
+    while remaining > timedelta(0):
+        end_of_day = datetime.combine(t.date() + timedelta(days=1), datetime.min.time())
+        step = min(remaining, end_of_day - t)
+        t += step
+        remaining -= step
+        if remaining > timedelta(0):
+            t = end_of_day
+            while t.weekday() >= 5:
+                t += timedelta(days=1)
+    return t
+
+
+def compute_deadlines(
+    category: str,
+    priority: str,
+    dispatched_at: datetime,
+    *,
+    sla: Mapping[str, Sla] | None = None,
+) -> Deadlines:
+    """Deadlines of a case dispatched at ``dispatched_at``.
+
+    Parameters
+    ----------
+    category : str
+        Key of ``core.constants.CATEGORIES``.
+    priority : str
+        Key of ``core.constants.PRIORITIES``.
+    dispatched_at : datetime
+        Start of the clock (naive local time).
+    sla : mapping, optional
+        Category SLAs; default :func:`sla_table`.
+
+    Returns
+    -------
+    Deadlines
+    """
+    table = sla if sla is not None else sla_table()
+    if category not in table:
+        msg = f"unknown category {category!r}; expected one of {', '.join(table)}"
+        raise ValueError(msg)
+    if priority not in constants.PRIORITY_FACTORS:
+        msg = f"unknown priority {priority!r}; expected one of {', '.join(constants.PRIORITY_FACTORS)}"
+        raise ValueError(msg)
+    s = table[category]
+    factor = constants.PRIORITY_FACTORS[priority]
+    return Deadlines(
+        respond_due=dispatched_at + timedelta(minutes=s.respond_minutes * factor),
+        arrive_due=dispatched_at + timedelta(minutes=s.arrive_minutes * factor),
+        close_due=add_working_days(dispatched_at, s.close_working_days * factor),
+    )
+
+
+class _CaseLike(Protocol):
+    state: str
+    category: str
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    respond_due: datetime | None
+    arrive_due: datetime | None
+    close_due: datetime | None
+    extension_state: str | None
+    extended_close_due: datetime | None
+
+
+def effective_close_due(case: _CaseLike) -> datetime | None:
+    """The close deadline in force: the extended one once an extension is approved."""
+    if case.extension_state == "approved" and case.extended_close_due is not None:
+        return case.extended_close_due
+    return case.close_due
+
+
+#: States in which the respond deadline is the one pending (not yet accepted).
+_RESPOND_STATES = frozenset({"dispatched", "returned"})
+#: States in which the arrive deadline may be the pending one.
+_ARRIVE_STATES = frozenset({"accepted"})
+
+
+def pending_deadline(case: _CaseLike) -> tuple[str, datetime] | None:
+    """The next deadline a case must meet: ``('respond'|'arrive'|'close', due)`` or ``None``.
+
+    None for cases not yet dispatched and for closed or voided ones. Dispatched but not
+    accepted: respond. Accepted, arrival required and not yet on site: arrive. Otherwise close.
+    """
+    if case.state not in constants.OPEN_STATES or case.dispatched_at is None:
+        return None
+    if case.state in _RESPOND_STATES and case.respond_due is not None:
+        return "respond", case.respond_due
+    if (
+        case.state in _ARRIVE_STATES
+        and case.category in constants.ARRIVAL_REQUIRED_CATEGORIES
+        and case.arrived_at is None
+        and case.arrive_due is not None
+    ):
+        return "arrive", case.arrive_due
+    due = effective_close_due(case)
+    return ("close", due) if due is not None else None
+
+
+def due_status(case: _CaseLike, now: datetime) -> str:
+    """``'ok'``, ``'soon'`` or ``'overdue'`` for the pending deadline of ``case`` at ``now``.
+
+    Overdue when ``now`` is past the pending deadline (:func:`pending_deadline`); soon when less
+    than ``core.constants.SOON_DUE_SHARE`` of the span from dispatch to that deadline is left;
+    ok otherwise, and for cases with no pending deadline.
+    """
+    pending = pending_deadline(case)
+    if pending is None:
+        return "ok"
+    _, due = pending
+    if now > due:
+        return "overdue"
+    span = (due - case.dispatched_at).total_seconds()
+    left = (due - now).total_seconds()
+    if span > 0 and left < constants.SOON_DUE_SHARE * span:
+        return "soon"
+    return "ok"

@@ -1,0 +1,172 @@
+"""ORM models of the case store (SQLAlchemy 2, typed).
+
+Times are naive ``datetime`` values in the district's local time (China Standard Time, as
+12345 exports write them). Locations are CGCS2000 geographic (EPSG:4490) longitude/latitude
+in degrees, stored as floats on every backend; on PostGIS the migration adds a
+``geom geometry(Point, 4490)`` column kept in step by a trigger, with a GiST index.
+
+The schema itself is created by the Alembic migrations in ``cases/migrations``; these classes
+must stay in step with them (``tests/cases/test_store.py`` checks that).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every case-store table."""
+
+
+class Category(Base):
+    """A category of the four arrivals with its SLA (mirrors the effective SLA settings)."""
+
+    __tablename__ = "categories"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label_zh: Mapped[str] = mapped_column(String(64))
+    label_en: Mapped[str] = mapped_column(String(64))
+    respond_minutes: Mapped[int] = mapped_column(Integer)
+    arrive_minutes: Mapped[int] = mapped_column(Integer)
+    close_working_days: Mapped[int] = mapped_column(Integer)
+    arrival_required: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Department(Base):
+    """A department cases can be routed to (市场监管, 综合执法, 应急管理, ...)."""
+
+    __tablename__ = "departments"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Worker(Base):
+    """A grid worker (网格员, ``role='worker'``, one per grid) or a community chief (网格长,
+    ``role='chief'``). ``id`` is the staff number (工号)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="worker")
+    grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Case(Base):
+    """One incident followed through the closed loop. ``version`` is the optimistic lock."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id", name="uq_cases_source_source_id"),
+        Index("ix_cases_state_reported", "state", "reported_at"),
+        Index("ix_cases_grid_reported", "grid_code", "reported_at"),
+        Index("ix_cases_community_reported", "community_code", "reported_at"),
+        Index("ix_cases_street_reported", "street_code", "reported_at"),
+        Index("ix_cases_reported", "reported_at"),
+        Index("ix_cases_assignee", "assignee_kind", "assignee_id", "state"),
+        Index("ix_cases_category", "category", "subcategory"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    subcategory: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str | None] = mapped_column(Text)
+    reporter_name: Mapped[str | None] = mapped_column(String(64))
+    reporter_phone: Mapped[str | None] = mapped_column(String(32))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    street_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    building_code: Mapped[str | None] = mapped_column(String(40))
+    join_status: Mapped[str | None] = mapped_column(String(24))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    state: Mapped[str] = mapped_column(String(16), default="reported")
+    assignee_kind: Mapped[str | None] = mapped_column(String(16))
+    assignee_id: Mapped[str | None] = mapped_column(String(64))
+    unrouted_reason: Mapped[str | None] = mapped_column(Text)
+    reported_at: Mapped[datetime] = mapped_column(DateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    arrived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    arrival_lon: Mapped[float | None] = mapped_column(Float)
+    arrival_lat: Mapped[float | None] = mapped_column(Float)
+    arrival_distance_m: Mapped[float | None] = mapped_column(Float)
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    followed_up_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
+    respond_due: Mapped[datetime | None] = mapped_column(DateTime)
+    arrive_due: Mapped[datetime | None] = mapped_column(DateTime)
+    close_due: Mapped[datetime | None] = mapped_column(DateTime)
+    extension_state: Mapped[str | None] = mapped_column(String(16))
+    extended_close_due: Mapped[datetime | None] = mapped_column(DateTime)
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    satisfaction: Mapped[str | None] = mapped_column(String(24))
+    rework_count: Mapped[int] = mapped_column(Integer, default=0)
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.seq", lazy="raise_on_sql"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.id} {self.source}:{self.source_id} {self.state} v{self.version}>"
+
+
+class CaseEvent(Base):
+    """One entry of a case's append-only audit trail (every transition and side action)."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="uq_case_events_case_seq"),
+        Index("ix_case_events_actor_at", "actor", "at"),
+        Index("ix_case_events_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+    def __repr__(self) -> str:
+        return f"<CaseEvent case={self.case_id} #{self.seq} {self.action} by {self.actor}>"
+
+
+#: Tables that hold data (truncated by tests, counted by ``seed-demo``), children first.
+DATA_TABLES: tuple[str, ...] = ("case_events", "cases", "workers", "departments")
