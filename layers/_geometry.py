@@ -1,0 +1,56 @@
+"""Geometry preparation at the folium boundary: simplify a coverage, reproject to display CRS."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+
+from core.constants import DEFAULT_METRIC_CRS, DISPLAY_CRS
+from core.errors import InputError
+
+#: Default simplification tolerance for boundaries sent to the browser, in metres.
+DISPLAY_TOLERANCE_M = 5.0
+
+
+def display_coverage(
+    gdf: gpd.GeoDataFrame,
+    *,
+    source: str,
+    metric_crs: str = DEFAULT_METRIC_CRS,
+    tolerance_m: float = DISPLAY_TOLERANCE_M,
+) -> gpd.GeoDataFrame:
+    """A polygon coverage simplified for display and reprojected to EPSG:4326.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Polygons forming a coverage (no gaps, no overlaps), in any CRS (must be set).
+    source : str
+        Name of the data, for error messages (e.g. ``"hierarchy.gpkg: grids"``).
+    metric_crs : str
+        Projected CRS (metres) in which the tolerance applies.
+    tolerance_m : float
+        ``shapely.coverage_simplify`` tolerance in metres; 0 keeps the geometry as is.
+
+    Returns
+    -------
+    GeoDataFrame
+        Same index and columns, geometry simplified with shared edges kept identical,
+        in ``EPSG:4326``.
+    """
+    if gdf.crs is None:
+        raise InputError(source, "has no CRS", "set the CRS when building the hierarchy (geo build)")
+    if len(gdf) == 0:
+        return gdf.to_crs(DISPLAY_CRS)
+    out = gdf.to_crs(metric_crs)
+    if tolerance_m > 0:
+        geoms = out.geometry.to_numpy()
+        bad = ~shapely.is_valid(geoms) | ~(
+            (shapely.get_type_id(geoms) == 3) | (shapely.get_type_id(geoms) == 6)
+        )
+        if bad.any():
+            first = out.index[bad.argmax()]
+            raise InputError(source, "holds a non-polygon or invalid geometry", "run geo build to repair it",
+                             where=f"feature {first}")
+        out = out.set_geometry(shapely.coverage_simplify(geoms, tolerance_m), crs=out.crs)
+    return out.to_crs(DISPLAY_CRS)

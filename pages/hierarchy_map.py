@@ -1,0 +1,34 @@
+"""Page: the grid hierarchy (street → community/village → grid) on the offline map."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from core.constants import LEVELS
+from core.i18n import t
+from layers.compose import hierarchy_map
+from pages import _data
+from pages._state import lang, settings
+
+language = lang()
+path = settings().hierarchy_path
+st.title(t("page_hierarchy", language))
+layers = _data.hierarchy(path)
+if layers is None:
+    st.warning(t("hierarchy_missing", language, path=path))
+    st.stop()
+
+st.caption(t("hierarchy_caption", language))
+columns = st.columns(len(LEVELS))
+for column, level in zip(columns, LEVELS, strict=True):
+    gdf = layers.get(level)
+    column.metric(t(f"count_{level}", language), 0 if gdf is None else len(gdf))
+
+st_folium(
+    hierarchy_map(layers, lang=language),
+    key="hierarchy_map",
+    height=640,
+    use_container_width=True,
+    returned_objects=[],
+)

@@ -1,0 +1,30 @@
+"""Fixtures of the page tests: a settings file pointing at a small hierarchy, fresh caches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from tests.layers.sample import sample_hierarchy, write_gpkg
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A ``gridcommand.toml`` in ``tmp_path`` whose hierarchy is the sample one; yields the
+    hierarchy path. Streamlit's caches are cleared around the test."""
+    gpkg = tmp_path / "hierarchy.gpkg"
+    write_gpkg(sample_hierarchy(), gpkg)
+    config = tmp_path / "gridcommand.toml"
+    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield gpkg
+    st.cache_data.clear()
+    st.cache_resource.clear()
