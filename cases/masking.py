@@ -213,3 +213,29 @@ def mask_frame(
             raise ValueError(msg)
         out[column] = out[column].astype(object).map(lambda v, m=masker: _mask_cell(m, v))
     return out
+
+
+_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
+_LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3}-\d{7,8})(?!\d)")
+
+
+def scrub_text(value: str | None) -> str | None:
+    """Mask ID numbers and phone numbers written inside free text (case descriptions, notes).
+
+    Parameters
+    ----------
+    value : str or None
+        E.g. ``"联系人13812341234，身份证370102199001011234"``.
+
+    Returns
+    -------
+    str or None
+        ``"联系人138****1234，身份证370***********1234"``; names inside free text cannot be
+        recognised reliably and are left as written. ``None``/``""`` unchanged.
+    """
+    if not value:
+        return value
+    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(1)) or "", str(value))
+    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)) or "", text)
+    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)) or "", text)

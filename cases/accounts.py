@@ -1,0 +1,283 @@
+"""Local accounts: create, disable, reset, sign in with lock-out, session timeout.
+
+Every sign-in (success or failure) and every account change writes an audit entry in the same
+transaction as the change. Functions take an open session and never commit: the caller owns
+the transaction (``cases.db.session_scope``). :func:`authenticate` returns a result instead of
+raising, so that a failed attempt's counter and audit entry are committed like a success.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cases import audit
+from cases.passwords import (
+    check_password_policy,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from cases.people import User
+from cases.scope import Scope
+from core.errors import ConflictError, InputError
+from core.settings import Settings
+
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
+
+
+def _normalise_username(username: str) -> str:
+    name = str(username or "").strip()
+    if not _USERNAME.match(name):
+        raise InputError(
+            "username",
+            f"{name!r} is not a valid user name",
+            "use 2 to 64 letters, digits, '_', '.', '@' or '-'",
+        )
+    return name.lower()
+
+
+def get_user(session: Session, username: str) -> User | None:
+    """The account called ``username`` (case-insensitive), or ``None``."""
+    name = str(username or "").strip().lower()
+    if not name:
+        return None
+    return session.scalar(select(User).where(func.lower(User.username) == name))
+
+
+def _require_user(session: Session, username: str) -> User:
+    user = get_user(session, username)
+    if user is None:
+        raise InputError("username", f"no account called {username!r}", "check `python -m cases users list`")
+    return user
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    role: str,
+    actor: str,
+    now: datetime,
+    area_codes: tuple[str, ...] | list[str] | str = (),
+    display_name: str = "",
+    worker_id: str | None = None,
+) -> User:
+    """Create a local account.
+
+    Parameters
+    ----------
+    session : Session
+    username : str
+        2-64 characters of ``A-Z a-z 0-9 _ . @ -``; stored lower-case, unique.
+    password : str
+        Checked by :func:`cases.passwords.check_password_policy`; stored as an Argon2id hash.
+    role : str
+        One of ``core.constants.ROLES``.
+    actor : str
+        Who creates the account (audited).
+    now : datetime
+        Local time.
+    area_codes : sequence of str or str
+        A chief's street or community code(s), a worker's grid code(s) (comma-separated
+        string accepted); required for those two roles, ignored otherwise.
+    display_name : str
+        The name shown in the dashboard.
+    worker_id : str, optional
+        The worker's staff number (工号) used in visits and tracks.
+
+    Returns
+    -------
+    User
+
+    Raises
+    ------
+    core.errors.InputError
+        Bad user name, role, area codes or password.
+    core.errors.ConflictError
+        The user name exists already.
+    """
+    name = _normalise_username(username)
+    scope = Scope(role=role, area_codes=area_codes, username=name)  # validates role and areas
+    check_password_policy(password, username=name)
+    if get_user(session, name) is not None:
+        msg = f"an account called {name!r} exists already; choose another name or reset its password"
+        raise ConflictError(msg)
+    codes = ",".join(sorted(scope.area_codes)) if role in ("chief", "worker") else ""
+    user = User(
+        username=name,
+        display_name=(display_name or name)[:64],
+        password_hash=hash_password(password),
+        role=role,
+        area_codes=codes,
+        worker_id=worker_id or None,
+        disabled=False,
+        failed_attempts=0,
+        created_at=now,
+        password_changed_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="user_add", at=now, target_kind="user", target_id=name,
+                 detail={"role": role, "area_codes": codes, "worker_id": worker_id})
+    return user
+
+
+def disable_user(session: Session, username: str, *, actor: str, now: datetime, enable: bool = False) -> User:
+    """Disable (or with ``enable=True`` re-enable) an account; audited.
+
+    A disabled account cannot sign in; its history stays. Re-enabling clears a lock-out.
+    """
+    user = _require_user(session, username)
+    user.disabled = not enable
+    if enable:
+        user.failed_attempts = 0
+        user.locked_until = None
+    session.flush()
+    audit.record(session, actor=actor, action="user_enable" if enable else "user_disable", at=now,
+                 target_kind="user", target_id=user.username)
+    return user
+
+
+def reset_password(session: Session, username: str, new_password: str, *, actor: str, now: datetime) -> User:
+    """Set a new password for ``username`` and clear its lock-out; audited.
+
+    Raises
+    ------
+    core.errors.InputError
+        Unknown account or a password that fails the policy.
+    """
+    user = _require_user(session, username)
+    check_password_policy(new_password, username=user.username)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = now
+    user.failed_attempts = 0
+    user.locked_until = None
+    session.flush()
+    audit.record(session, actor=actor, action="password_reset", at=now, target_kind="user",
+                 target_id=user.username)
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, by user name."""
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Outcome of :func:`authenticate`.
+
+    ``reason`` is ``"ok"``, ``"bad_credentials"`` (unknown user or wrong password: the same
+    answer for both), ``"locked"`` (with ``locked_until``) or ``"disabled"``.
+    """
+
+    ok: bool
+    reason: str
+    user: User | None = None
+    locked_until: datetime | None = None
+    attempts_left: int | None = None
+
+
+def authenticate(
+    session: Session,
+    username: str,
+    password: str,
+    now: datetime,
+    *,
+    settings: Settings,
+    ip: str | None = None,
+) -> SignIn:
+    """Check a sign-in attempt, count failures, lock the account after too many; audited.
+
+    Parameters
+    ----------
+    session : Session
+        Commit it afterwards whatever the outcome (the failure counter and audit entry are
+        part of the result).
+    username, password : str
+        What the user typed.
+    now : datetime
+        Local time of the attempt.
+    settings : Settings
+        ``lockout_failures`` failures in a row lock the account for ``lockout_minutes``.
+    ip : str, optional
+        Client address for the audit entry.
+
+    Returns
+    -------
+    SignIn
+    """
+    typed = str(username or "").strip()
+    user = get_user(session, typed)
+    if user is None:
+        verify_password(dummy_hash(), password)  # same cost as a real check
+        audit.record(session, actor=typed or "(empty)", action="sign_in_failed", at=now,
+                     target_kind="user", target_id=typed, detail={"reason": "unknown user"}, ip=ip)
+        return SignIn(ok=False, reason="bad_credentials")
+    if user.locked_until is not None and now < user.locked_until:
+        audit.record(session, actor=user.username, action="sign_in_locked", at=now, target_kind="user",
+                     target_id=user.username, detail={"locked_until": user.locked_until.isoformat()}, ip=ip)
+        return SignIn(ok=False, reason="locked", user=None, locked_until=user.locked_until)
+    if user.locked_until is not None:  # lock-out expired
+        user.locked_until = None
+        user.failed_attempts = 0
+    if not verify_password(user.password_hash, password):
+        user.failed_attempts = (user.failed_attempts or 0) + 1
+        left = settings.lockout_failures - user.failed_attempts
+        audit.record(session, actor=user.username, action="sign_in_failed", at=now, target_kind="user",
+                     target_id=user.username,
+                     detail={"reason": "wrong password", "failed_attempts": user.failed_attempts}, ip=ip)
+        if left <= 0:
+            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+            user.failed_attempts = 0
+            audit.record(session, actor=user.username, action="account_locked", at=now, target_kind="user",
+                         target_id=user.username,
+                         detail={"locked_until": user.locked_until.isoformat(),
+                                 "after_failures": settings.lockout_failures}, ip=ip)
+            session.flush()
+            return SignIn(ok=False, reason="locked", locked_until=user.locked_until)
+        session.flush()
+        return SignIn(ok=False, reason="bad_credentials", attempts_left=left)
+    if user.disabled:
+        audit.record(session, actor=user.username, action="sign_in_failed", at=now, target_kind="user",
+                     target_id=user.username, detail={"reason": "disabled"}, ip=ip)
+        return SignIn(ok=False, reason="disabled")
+    user.failed_attempts = 0
+    user.last_sign_in = now
+    if needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+        audit.record(session, actor=user.username, action="password_rehash", at=now, target_kind="user",
+                     target_id=user.username)
+    audit.record(session, actor=user.username, action="sign_in", at=now, target_kind="user",
+                 target_id=user.username, ip=ip)
+    session.flush()
+    return SignIn(ok=True, reason="ok", user=user)
+
+
+def is_session_expired(last_activity: datetime | None, now: datetime, settings: Settings) -> bool:
+    """Whether a signed-in session idle since ``last_activity`` has timed out.
+
+    Parameters
+    ----------
+    last_activity : datetime or None
+        The session's last request; ``None`` counts as expired.
+    now : datetime
+        Current time (same clock as ``last_activity``).
+    settings : Settings
+        ``session_timeout_minutes`` of inactivity end a session.
+    """
+    if last_activity is None:
+        return True
+    return now - last_activity >= timedelta(minutes=settings.session_timeout_minutes)
+
+
+def scope_of(user: User) -> Scope:
+    """The :class:`~cases.scope.Scope` of a signed-in account."""
+    return Scope.for_user(user)

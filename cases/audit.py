@@ -1,0 +1,223 @@
+"""The append-only audit log: one writer (:func:`record`) and one admin-only reader (:func:`search`).
+
+There is deliberately no update or delete function, and the store's triggers refuse UPDATE and
+DELETE on ``audit_log`` (see migration ``0002_people``). Entries never hold personal data in
+clear: an unmask entry names the record and the field, not the value.
+
+Case transitions are written by the lifecycle to ``case_events`` (the case's own trail);
+:func:`search` merges them into its results as ``case:<action>`` entries, so the admin sees
+one log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases.people import AuditEntry
+from cases.scope import Scope
+
+#: Audit actions written by this package (case transitions appear as ``case:<action>``).
+ACTIONS: dict[str, str] = {
+    "sign_in": "登录成功",
+    "sign_in_failed": "登录失败",
+    "sign_in_locked": "账号锁定中登录",
+    "account_locked": "账号被锁定",
+    "sign_out": "退出登录",
+    "session_expired": "会话超时",
+    "user_add": "新增账号",
+    "user_disable": "停用账号",
+    "user_enable": "启用账号",
+    "password_reset": "重置密码",
+    "password_rehash": "更新密码哈希",
+    "unmask": "查看明文个人信息",
+    "unmask_denied": "查看明文被拒绝",
+    "export": "导出数据",
+    "import": "导入数据",
+}
+_TEXT_LIMITS = {"actor": 64, "action": 32, "target_kind": 32, "target_id": 64, "ip": 64}
+
+
+def _clip(name: str, value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value)[: _TEXT_LIMITS[name]]
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    at: datetime,
+    target_kind: str | None = None,
+    target_id: object = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log (flushed, committed with the caller's transaction).
+
+    Parameters
+    ----------
+    session : Session
+        An open session; the entry is committed or rolled back with the caller's work, so an
+        action and its audit entry succeed or fail together.
+    actor : str
+        The user name (or ``cli:<os user>``, ``system``).
+    action : str
+        A key of :data:`ACTIONS` or ``case:<transition>``.
+    at : datetime
+        Local time of the action.
+    target_kind, target_id : str, optional
+        What was acted on: ``user``, ``case``, ``household``, ``visit``, ``track``, ``file``.
+    detail : dict, optional
+        JSON-serialisable details (never personal data in clear).
+    ip : str, optional
+        The client's address when known.
+
+    Returns
+    -------
+    AuditEntry
+    """
+    entry = AuditEntry(
+        at=at,
+        actor=_clip("actor", actor) or "unknown",
+        action=_clip("action", action) or "unknown",
+        target_kind=_clip("target_kind", target_kind),
+        target_id=_clip("target_id", target_id),
+        detail=detail or None,
+        ip=_clip("ip", ip),
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One row of :func:`search`: an audit-log entry or a case event."""
+
+    at: datetime
+    actor: str
+    action: str
+    target_kind: str | None
+    target_id: str | None
+    detail: dict[str, Any] | None
+    ip: str | None
+    source: str  # "audit_log" or "case_events"
+
+
+def search(
+    session: Session,
+    scope: Scope,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    target_kind: str | None = None,
+    target_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_case_events: bool = True,
+    limit: int = 500,
+) -> list[AuditRow]:
+    """Search the audit log (admin only), newest first.
+
+    Parameters
+    ----------
+    session : Session
+    scope : Scope
+        The caller; must have the ``read_audit`` permission (role ``admin``).
+    actor, action, target_kind, target_id : str, optional
+        Exact matches; ``action`` may be ``case:<transition>`` or ``case:`` for every case event.
+    since, until : datetime, optional
+        Half-open time window ``[since, until)``.
+    include_case_events : bool
+        Merge the case transitions from ``case_events`` (target kind ``case``).
+    limit : int
+        Most rows returned (1 to 10,000).
+
+    Returns
+    -------
+    list of AuditRow
+
+    Raises
+    ------
+    core.errors.PermissionDenied
+        For any role but ``admin``.
+    """
+    scope.require("read_audit")
+    limit = max(1, min(int(limit), 10_000))
+    rows: list[AuditRow] = []
+    if not (action or "").startswith("case:"):
+        query = select(AuditEntry)
+        if actor:
+            query = query.where(AuditEntry.actor == actor)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if target_kind:
+            query = query.where(AuditEntry.target_kind == target_kind)
+        if target_id:
+            query = query.where(AuditEntry.target_id == str(target_id))
+        if since:
+            query = query.where(AuditEntry.at >= since)
+        if until:
+            query = query.where(AuditEntry.at < until)
+        query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+        rows.extend(
+            AuditRow(e.at, e.actor, e.action, e.target_kind, e.target_id, e.detail, e.ip, "audit_log")
+            for e in session.scalars(query)
+        )
+    case_wanted = include_case_events and target_kind in (None, "", "case") and (
+        not action or action.startswith("case:")
+    )
+    if case_wanted:
+        rows.extend(_case_events(session, actor=actor, action=action, target_id=target_id,
+                                 since=since, until=until, limit=limit))
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
+
+
+def _case_events(
+    session: Session,
+    *,
+    actor: str | None,
+    action: str | None,
+    target_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+) -> list[AuditRow]:
+    from cases.models import CaseEvent
+
+    query = select(CaseEvent)
+    if actor:
+        query = query.where(CaseEvent.actor == actor)
+    if action and action != "case:":
+        query = query.where(CaseEvent.action == action.removeprefix("case:"))
+    if target_id:
+        try:
+            query = query.where(CaseEvent.case_id == int(target_id))
+        except ValueError:
+            return []
+    if since:
+        query = query.where(CaseEvent.at >= since)
+    if until:
+        query = query.where(CaseEvent.at < until)
+    query = query.order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).limit(limit)
+    return [
+        AuditRow(
+            at=e.at,
+            actor=e.actor,
+            action=f"case:{e.action}",
+            target_kind="case",
+            target_id=str(e.case_id),
+            detail={"from": e.from_state, "to": e.to_state, **({"note": e.note} if e.note else {})},
+            ip=None,
+            source="case_events",
+        )
+        for e in session.scalars(query)
+    ]
