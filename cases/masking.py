@@ -220,7 +220,7 @@ _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
 _LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3}-\d{7,8})(?!\d)")
 
 
-def scrub_text(value: str | None) -> str | None:
+def scrub_text(value: str | None, *, redact: bool = False) -> str | None:
     """Mask ID numbers and phone numbers written inside free text (case descriptions, notes).
 
     Parameters
@@ -231,11 +231,16 @@ def scrub_text(value: str | None) -> str | None:
     Returns
     -------
     str or None
-        ``"联系人138****1234，身份证370***********1234"``; names inside free text cannot be
-        recognised reliably and are left as written. ``None``/``""`` unchanged.
+        ``"联系人138****1234，身份证370***********1234"``; with ``redact=True`` every such
+        number becomes ``"***"``. Names inside free text cannot be recognised reliably and are
+        left as written. ``None``/``""`` unchanged.
     """
     if not value:
         return value
-    text = _ID_IN_TEXT.sub(lambda m: mask_id(m.group(1)) or "", str(value))
-    text = _MOBILE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)) or "", text)
-    return _LANDLINE_IN_TEXT.sub(lambda m: mask_phone(m.group(1)) or "", text)
+
+    def sub(masker: Callable[[str | None], str | None]) -> Callable[[re.Match[str]], str]:
+        return lambda m: MASK * 3 if redact else (masker(m.group(1)) or "")
+
+    text = _ID_IN_TEXT.sub(sub(mask_id), str(value))
+    text = _MOBILE_IN_TEXT.sub(sub(mask_phone), text)
+    return _LANDLINE_IN_TEXT.sub(sub(mask_phone), text)
