@@ -13,6 +13,8 @@ from pages._state import init_state, lang
 
 st.set_page_config(page_title="网格指挥台 Grid Command", page_icon="🗺️", layout="wide")
 init_state()
+# Tighter top margin: the map is what the operators came for.
+st.html("<style>.block-container { padding-top: 2.2rem; padding-bottom: 1rem; }</style>")
 
 with st.sidebar:
     st.radio(

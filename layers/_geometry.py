@@ -7,6 +7,7 @@ import shapely
 
 from core.constants import DEFAULT_METRIC_CRS, DISPLAY_CRS
 from core.errors import InputError
+from layers.basemaps import NO_BASEMAP, Basemap
 
 #: Default simplification tolerance for boundaries sent to the browser, in metres.
 DISPLAY_TOLERANCE_M = 5.0
@@ -18,6 +19,7 @@ def display_coverage(
     source: str,
     metric_crs: str = DEFAULT_METRIC_CRS,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
+    basemap: Basemap = NO_BASEMAP,
 ) -> gpd.GeoDataFrame:
     """A polygon coverage simplified for display and reprojected to EPSG:4326.
 
@@ -31,6 +33,8 @@ def display_coverage(
         Projected CRS (metres) in which the tolerance applies.
     tolerance_m : float
         ``shapely.coverage_simplify`` tolerance in metres; 0 keeps the geometry as is.
+    basemap : Basemap
+        The result is moved into the basemap's coordinates (GCJ-02 for AMap; else unchanged).
 
     Returns
     -------
@@ -53,4 +57,7 @@ def display_coverage(
             raise InputError(source, "holds a non-polygon or invalid geometry", "run geo build to repair it",
                              where=f"feature {first}")
         out = out.set_geometry(shapely.coverage_simplify(geoms, tolerance_m), crs=out.crs)
-    return out.to_crs(DISPLAY_CRS)
+    out = out.to_crs(DISPLAY_CRS)
+    if basemap.gcj02:
+        out = out.set_geometry(basemap.shift_geometries(out.geometry.to_numpy()), crs=out.crs)
+    return out

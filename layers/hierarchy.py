@@ -22,6 +22,7 @@ from core.constants import DEFAULT_METRIC_CRS, LEVEL_LABELS
 from core.i18n import t
 from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage
 from layers._html import esc, rows_html
+from layers.basemaps import NO_BASEMAP, Basemap
 
 GRID_CLASS = "gc-grid"
 COMMUNITY_CLASS = "gc-community"
@@ -89,6 +90,7 @@ def build_grid_layer(
     streets: gpd.GeoDataFrame | None = None,
     metric_crs: str = DEFAULT_METRIC_CRS,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
+    basemap: Basemap = NO_BASEMAP,
 ) -> folium.FeatureGroup:
     """Grid boundaries, one SVG path per grid, filled by community, tooltip on hover.
 
@@ -108,6 +110,8 @@ def build_grid_layer(
         Projected CRS for simplification.
     tolerance_m : float
         Simplification tolerance in metres.
+    basemap : Basemap
+        Geometry is moved into the basemap's coordinates (GCJ-02 for AMap).
 
     Returns
     -------
@@ -116,7 +120,7 @@ def build_grid_layer(
     """
     _check_level(grids, "grids")
     shown = display_coverage(grids, source="hierarchy: grids", metric_crs=metric_crs,
-                             tolerance_m=tolerance_m)
+                             tolerance_m=tolerance_m, basemap=basemap)
     community_names = _names(communities)
     street_of = _parents(communities)
     street_names = _names(streets)
@@ -170,10 +174,11 @@ def _outline_layer(
     labels: bool,
     metric_crs: str,
     tolerance_m: float,
+    basemap: Basemap,
 ) -> folium.FeatureGroup:
     _check_level(gdf, level)
     shown = display_coverage(gdf, source=f"hierarchy: {level}", metric_crs=metric_crs,
-                             tolerance_m=tolerance_m)
+                             tolerance_m=tolerance_m, basemap=basemap)
     codes = shown["code"].astype(str).tolist()
     names = shown["name"].astype(str).tolist()
     parents = (shown["parent_code"].astype(str).tolist() if "parent_code" in shown.columns
@@ -196,10 +201,11 @@ def _outline_layer(
     if labels:
         metric = gdf.to_crs(metric_crs)
         points = metric.geometry.representative_point().to_crs("EPSG:4326")
-        for level_name, point in zip(names, points, strict=True):
+        xs, ys = basemap.shift_lonlat(points.x.to_numpy(), points.y.to_numpy())
+        for level_name, x, y in zip(names, xs, ys, strict=True):
             html = f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>'
             folium.Marker(
-                [point.y, point.x],
+                [float(y), float(x)],
                 icon=folium.DivIcon(html=html, class_name="gc-label-icon",
                                     icon_size=(0, 0), icon_anchor=(0, 0)),
                 interactive=False,
@@ -217,6 +223,7 @@ def build_community_layer(
     labels: bool = True,
     metric_crs: str = DEFAULT_METRIC_CRS,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
+    basemap: Basemap = NO_BASEMAP,
 ) -> folium.FeatureGroup:
     """Community/village outlines (CSS class ``gc-community``) with name labels.
 
@@ -239,7 +246,7 @@ def build_community_layer(
         communities, level="communities", name=name, show=show, lang=lang,
         css_class=COMMUNITY_CLASS, color=COMMUNITY_STROKE, weight=2.2, dash=None,
         parent_names=_names(streets), labels=labels, metric_crs=metric_crs,
-        tolerance_m=tolerance_m,
+        tolerance_m=tolerance_m, basemap=basemap,
     )
 
 
@@ -251,13 +258,14 @@ def build_street_layer(
     lang: str = "zh",
     metric_crs: str = DEFAULT_METRIC_CRS,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
+    basemap: Basemap = NO_BASEMAP,
 ) -> folium.FeatureGroup:
     """Street (街道) outlines, CSS class ``gc-street``; parameters as in
     :func:`build_community_layer`."""
     return _outline_layer(
         streets, level="streets", name=name, show=show, lang=lang, css_class=STREET_CLASS,
         color=STREET_STROKE, weight=3.5, dash="8 5", parent_names={}, labels=False,
-        metric_crs=metric_crs, tolerance_m=tolerance_m,
+        metric_crs=metric_crs, tolerance_m=tolerance_m, basemap=basemap,
     )
 
 
@@ -267,6 +275,7 @@ def build_building_layer(
     name: str,
     show: bool = False,
     lang: str = "zh",
+    basemap: Basemap = NO_BASEMAP,
 ) -> folium.FeatureGroup:
     """Building (楼栋) footprints, CSS class ``gc-building``, tooltip with code and name.
 
@@ -286,6 +295,8 @@ def build_building_layer(
         msg = "hierarchy level 'buildings' has no CRS (fix: rebuild with `python -m geo build`)"
         raise ValueError(msg)
     shown = buildings.to_crs("EPSG:4326")
+    if basemap.gcj02:
+        shown = shown.set_geometry(basemap.shift_geometries(shown.geometry.to_numpy()), crs=shown.crs)
     tips = [rows_html([(t("code", lang), c)], title=f"{LEVEL_LABELS['buildings'][lang]} {n}")
             for c, n in zip(shown["code"].astype(str), shown["name"].astype(str), strict=True)]
     data = _geojson(shown, {"tip": tips})
@@ -305,6 +316,7 @@ def build_hierarchy_layers(
     include_buildings: bool = False,
     metric_crs: str = DEFAULT_METRIC_CRS,
     tolerance_m: float = DISPLAY_TOLERANCE_M,
+    basemap: Basemap = NO_BASEMAP,
 ) -> list[folium.FeatureGroup]:
     """All hierarchy layers, bottom to top: grids, (buildings), communities, streets.
 
@@ -317,6 +329,8 @@ def build_hierarchy_layers(
         Which layers are on when the map opens (default: all but buildings).
     include_buildings : bool
         Also build the building layer (large; off by default).
+    basemap : Basemap
+        Every geometry is moved into the basemap's coordinates (GCJ-02 for AMap).
 
     Returns
     -------
@@ -330,12 +344,12 @@ def build_hierarchy_layers(
     shown.update(show or {})
     streets = layers.get("streets")
     communities = layers.get("communities")
-    opts = {"metric_crs": metric_crs, "tolerance_m": tolerance_m}
+    opts = {"metric_crs": metric_crs, "tolerance_m": tolerance_m, "basemap": basemap}
     out = [build_grid_layer(layers["grids"], name=LEVEL_LABELS["grids"][lang], show=shown["grids"],
                             lang=lang, communities=communities, streets=streets, **opts)]
     if include_buildings and layers.get("buildings") is not None:
         out.append(build_building_layer(layers["buildings"], name=LEVEL_LABELS["buildings"][lang],
-                                        show=shown["buildings"], lang=lang))
+                                        show=shown["buildings"], lang=lang, basemap=basemap))
     if communities is not None and len(communities):
         out.append(build_community_layer(communities, name=LEVEL_LABELS["communities"][lang],
                                          show=shown["communities"], lang=lang, streets=streets,

@@ -22,7 +22,7 @@ def test_hierarchy_map_offline(dashboard_url, recorded_page, artifacts_dir) -> N
     frame = wait_for_frame_with(page, "path.gc-grid")
     drawn = settle(page, frame, "path.gc-grid")
     page.wait_for_timeout(1000)  # let the labels and the layer control paint
-    page.screenshot(path=str(artifacts_dir / "first_page.png"))
+    page.screenshot(path=str(artifacts_dir / "first_page.png"), full_page=True)
 
     assert drawn == len(grids) == DEMO_GRIDS
     assert frame.locator("path.gc-community").count() >= 1

@@ -57,3 +57,11 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path) -> None:
     """Write ``layers`` as one GeoPackage layer per level (the hierarchy file layout)."""
     for level, gdf in layers.items():
         gdf.to_file(path, layer=level, driver="GPKG")
+
+
+def js_text(html: str) -> str:
+    """``html`` with the ``\\uXXXX`` escapes of its embedded JSON decoded, i.e. the strings as
+    the browser's JavaScript sees them (so a raw ``<`` hidden as ``\\u003c`` shows up)."""
+    import re
+
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
