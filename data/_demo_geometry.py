@@ -40,6 +40,8 @@ class Faces:
     centroids: np.ndarray
     neighbours: list[dict[int, float]]
     urban: np.ndarray
+    #: ``steps[i][j]``: distance between the centroids of neighbouring faces ``i`` and ``j`` (m)
+    steps: list[dict[int, float]]
 
 
 # --- lines ----------------------------------------------------------------------------------
@@ -249,7 +251,8 @@ def faces_of(
     cents = np.where(inside[:, None], true_c, cents)
     urban_flag = shapely.contains_xy(urban, cents[:, 0], cents[:, 1])
     neighbours = _adjacency(polys)
-    return Faces(polys, np.asarray(areas), cents, neighbours, np.asarray(urban_flag))
+    steps = [{j: math.dist(cents[i], cents[j]) for j in nb} for i, nb in enumerate(neighbours)]
+    return Faces(polys, np.asarray(areas), cents, neighbours, np.asarray(urban_flag), steps)
 
 
 def _merge_small(polys: list[Polygon], min_area: float) -> list[Polygon]:
@@ -336,8 +339,7 @@ def _grow(
         label[f] = slot
         for g in faces.neighbours[f]:
             if g in allowed and g not in label:
-                step = float(np.hypot(*(faces.centroids[f] - faces.centroids[g])))
-                nd = d + step * scale[slot]
+                nd = d + faces.steps[f][g] * scale[slot]
                 if nd < dist[g]:
                     dist[g] = nd
                     heapq.heappush(heap, (nd, g, slot))
@@ -488,22 +490,23 @@ def courtyards(
                       -angle, core)
     lo = np.floor((r_local.min(0) - core) / pitch)
     hi = np.ceil((r_local.max(0) - core) / pitch)
+    ii, jj = np.meshgrid(np.arange(int(lo[0]), int(hi[0]) + 1),
+                         np.arange(int(lo[1]), int(hi[1]) + 1), indexing="ij")
+    n = ii.size
+    lx = ii.ravel() * pitch + rng.uniform(-2, 2, n)
+    ly = jj.ravel() * pitch + rng.uniform(-2, 2, n)
+    keep = np.hypot(lx, ly) <= radius * rng.uniform(0.85, 1.15, n)
+    keep &= rng.random(n) >= 0.12  # threshing floors, ponds, lanes
+    w, h = rng.uniform(17, 23, n), rng.uniform(16, 22, n)
+    lx, ly, w, h = lx[keep], ly[keep], w[keep], h[keep]
+    if not len(lx):
+        return out
+    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5]])
+    local_x = lx[:, None] + corners[None, :, 0] * w[:, None]
+    local_y = ly[:, None] + corners[None, :, 1] * h[:, None]
     c, s = math.cos(angle), math.sin(angle)
-    for i in range(int(lo[0]), int(hi[0]) + 1):
-        for j in range(int(lo[1]), int(hi[1]) + 1):
-            lx = i * pitch + rng.uniform(-2, 2)
-            ly = j * pitch + rng.uniform(-2, 2)
-            if math.hypot(lx, ly) > radius * rng.uniform(0.85, 1.15):
-                continue
-            if rng.random() < 0.12:  # threshing floors, ponds, lanes
-                continue
-            w, h = rng.uniform(17, 23), rng.uniform(16, 22)
-            local = np.array([[lx - w / 2, ly - h / 2], [lx + w / 2, ly - h / 2],
-                              [lx + w / 2, ly + h / 2], [lx - w / 2, ly + h / 2],
-                              [lx - w / 2, ly - h / 2]])
-            box = np.c_[core[0] + local[:, 0] * c - local[:, 1] * s,
-                        core[1] + local[:, 0] * s + local[:, 1] * c]
-            poly = Polygon(_round_mm(box))
-            if shapely.contains(inner, poly):
-                out.append(poly)
+    gx = core[0] + local_x * c - local_y * s
+    gy = core[1] + local_x * s + local_y * c
+    polys = shapely.polygons(_round_mm(np.stack([gx, gy], axis=-1)))
+    out = list(polys[shapely.contains(inner, polys)])
     return out

@@ -52,7 +52,7 @@ from core.constants import (  # noqa: E402
     SUBCATEGORIES,
     VISIT_CATEGORIES,
 )
-from core.errors import GridCommandError  # noqa: E402
+from core.errors import GridCommandError, InputError  # noqa: E402
 
 DEFAULT_SEED = 20260415
 #: Where the district lies (CGCS2000 lon/lat of its centre).
@@ -297,12 +297,15 @@ def build_buildings(rng: np.random.Generator, district: District, faces: geom.Fa
     order = np.lexsort((cent[:, 0], -np.round(cent[:, 1], -1), [r[0] for r in rows]))
     per_grid: dict[int, int] = {}
     per_comm: dict[str, int] = {}
+    grid_codes = grids["网格编码"].tolist()
+    grid_parent = grids["所属社区"].tolist()
+    comm_names = dict(zip(comms["CODE"], comms["NAME"], strict=True))
     out = []
     for i in order:
         gi, kind, floors, hh, b = rows[int(i)]
-        gcode = grids.loc[gi, "网格编码"]
-        ccode = grids.loc[gi, "所属社区"]
-        cname = comms.loc[comms["CODE"] == ccode, "NAME"].iloc[0]
+        gcode = grid_codes[gi]
+        ccode = grid_parent[gi]
+        cname = comm_names[ccode]
         per_grid[gi] = per_grid.get(gi, 0) + 1
         per_comm[ccode] = per_comm.get(ccode, 0) + 1
         if per_grid[gi] > 999:
@@ -331,10 +334,11 @@ def _addresses(district: District) -> list[str]:
     numbered with even numbers along the road; in a village the courtyard number is the house
     number.
     """
-    comms = district.communities.set_index("CODE")
+    comms = district.communities
+    names = dict(zip(comms["CODE"], comms["NAME"], strict=True))
     roads: dict[str, tuple[str, str]] = {}
-    for k, ccode in enumerate(comms.index):
-        if comms.loc[ccode, "KIND"] == "社区":
+    for k, (ccode, kind) in enumerate(zip(comms["CODE"], comms["KIND"], strict=True)):
+        if kind == "社区":
             roads[ccode] = (ROAD_NAMES[k % len(ROAD_NAMES)],
                             ROAD_NAMES[(k + 7) % len(ROAD_NAMES)])
     compound: dict[str, tuple[str, int]] = {}
@@ -342,7 +346,7 @@ def _addresses(district: District) -> list[str]:
     out = []
     for b in district.buildings.itertuples():
         ccode = b.GRID[:12]
-        cname = comms.loc[ccode, "NAME"]
+        cname = names[ccode]
         if b.KIND == "楼栋":
             if b.GRID not in compound:
                 road = roads[ccode][int(b.GRID[-3:]) % 2]
@@ -365,6 +369,10 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
     b_xy = shapely.get_coordinates(shapely.centroid(blds.geometry.values))
     b_hh = blds["HOUSEHOLDS"].to_numpy(dtype=float)
     b_addr = _addresses(district)
+    b_grid = blds["GRID"].tolist()
+    b_kind = blds["KIND"].tolist()
+    b_code = blds["CODE"].tolist()
+    grid_codes = grids["网格编码"].tolist()
     comm_kind = dict(zip(comms["CODE"], comms["KIND"], strict=True))
     comm_name = dict(zip(comms["CODE"], comms["NAME"], strict=True))
     grid_tree = shapely.STRtree(grids.geometry.values)
@@ -411,8 +419,8 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
             if rng.random() < 0.9:
                 bi = int(rng.choice(len(blds), p=p_b))
                 x, y = b_xy[bi] + rng.normal(0, 12, 2)
-                gcode = blds.loc[bi, "GRID"]
-                urban = blds.loc[bi, "KIND"] == "楼栋"
+                gcode = b_grid[bi]
+                urban = b_kind[bi] == "楼栋"
                 unit = f"{int(rng.integers(1, 5))}单元" if urban else ""
                 addr = b_addr[bi] + unit
             else:
@@ -421,7 +429,7 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
                     if shapely.contains_xy(street, x, y):
                         break
                 hit = grid_tree.query(shapely.Point(x, y), predicate="intersects")
-                gcode = grids.loc[int(hit.min()), "网格编码"]
+                gcode = grid_codes[int(hit.min())]
                 urban = comm_kind[gcode[:12]] == "社区"
                 cname = comm_name[gcode[:12]]
                 addr = (f"{STREET_NAME}{cname}{int(gcode[-3:])}号网格附近道路" if urban
@@ -494,7 +502,7 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
             lon, lat = lonlat(*b_xy[bi])
             hh_rows.append([f"HH{len(hh_rows) + 1:06d}", _name(rng), _wrong_id(rng, birth),
                             _fake_phone("1370000", len(hh_rows) + 1), VISIT_CATEGORIES[cat].zh,
-                            blds.loc[bi, "CODE"], gcode, lon, lat])
+                            b_code[bi], gcode, lon, lat])
             hh_xy.append(b_xy[bi])
     visits_h = ["走访编号", "户编号", "工号", "走访时间", "经度", "纬度", "走访结果"]
     visit_rows: list[tuple[dt.datetime, list[str]]] = []
@@ -657,6 +665,18 @@ def write_district(district: District, out: Path) -> None:
         raise
 
 
+def _check_out(out: Path) -> None:
+    """Fail before the expensive work when ``out`` cannot become a directory."""
+    if out.exists() and not out.is_dir():
+        raise InputError(str(out), "exists and is not a directory",
+                         "pass --out a directory path (it is created or replaced)")
+    parent = out.resolve().parent
+    if parent.exists() and not parent.is_dir():
+        raise InputError(str(out), f"parent {parent} is not a directory",
+                         "pass --out a path inside an existing or creatable directory")
+    parent.mkdir(parents=True, exist_ok=True)
+
+
 def generate(seed: int = DEFAULT_SEED) -> District:
     """Build the whole demo district in memory.
 
@@ -690,10 +710,12 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*laundered field name.*")
     warnings.filterwarnings("ignore", message="Could not decode error message.*")
     try:
+        _check_out(args.out)
         district = generate(args.seed)
         write_district(district, args.out)
     except (GridCommandError, RuntimeError, OSError, ValueError) as exc:
-        print(f"make_demo: {args.out}: {exc}", file=sys.stderr)
+        where = "" if isinstance(exc, InputError) else f"{args.out}: "
+        print(f"make_demo: {where}{exc}", file=sys.stderr)
         return 1
     area = float(district.street.geometry.area.sum()) / 1e6
     t = district.tables
