@@ -626,7 +626,8 @@ def check_coverage(district: District, *, tolerance_m2: float = 1.0) -> None:
 
 # --- writing ------------------------------------------------------------------------------------
 def _write_shp(gdf: gpd.GeoDataFrame, path: Path, encoding: str) -> None:
-    gdf.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding=encoding)
+    gdf.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding=encoding,
+                layer_options={"RESIZE": "YES"})
     (path.with_suffix(".cpg")).write_text(encoding, encoding="ascii")
     with open(path.with_suffix(".dbf"), "r+b") as fh:  # fixed "last update" date
         fh.seek(1)
