@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -120,6 +120,38 @@ _CATEGORY_KEYS = {**{k: k for k in constants.VISIT_CATEGORIES},
                   **{v.zh: k for k, v in constants.VISIT_CATEGORIES.items()}}
 
 
+def add_months(when: datetime, months: int) -> datetime:
+    """``when`` moved by whole calendar months (the day clamped to the month's length)."""
+    if not months:
+        return when
+    index = when.year * 12 + when.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = datetime(year + (month == 12), month % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    return when.replace(year=year, month=month, day=min(when.day, last_day))
+
+
+def demo_shifts(visits: pd.DataFrame, tracks: pd.DataFrame, now: datetime) -> tuple[int, timedelta]:
+    """How far to move the demo's visits (whole months) and tracks (whole days) so they look live.
+
+    The newest visit month becomes the month before ``now`` (a complete period for coverage);
+    the tracks' day becomes today, or yesterday when ``now`` is before the day's first fix.
+    """
+    month_shift = 0
+    times = pd.to_datetime(visits["走访时间"], errors="coerce").dropna()
+    if len(times):
+        newest = times.max()
+        month_shift = (now.year * 12 + now.month - 1) - (newest.year * 12 + newest.month)
+    shift = timedelta(0)
+    fixes = pd.to_datetime(tracks["时间"], errors="coerce").dropna()
+    if len(fixes):
+        first = fixes.min().to_pydatetime()
+        day = now.date() if now.time() >= first.time() else (now - timedelta(days=1)).date()
+        shift = datetime.combine(day, first.time()) - first
+    return max(month_shift, 0), max(shift, timedelta(0))
+
+
 def grid_parents(hierarchy_path: Path) -> dict[str, tuple[str | None, str | None]]:
     """Grid code → (community code, street code) from ``hierarchy.gpkg`` (``python -m geo build``)."""
     import pyogrio
@@ -207,12 +239,14 @@ def load_visits(
     now: datetime,
     metric_crs: str = constants.DEFAULT_METRIC_CRS,
     on_site_m: float = constants.VISIT_ON_SITE_M,
+    month_shift: int = 0,
 ) -> int:
     """Add the visits of ``path`` not yet in the store, measuring each one's distance to its household.
 
     The distance between the visit's GPS fix and the household's location is measured in
     ``metric_crs`` (metres); ``on_site`` is ``distance_m <= on_site_m``. A visit without a fix
-    has no distance and is not on site. Households must be loaded first.
+    has no distance and is not on site. Households must be loaded first. ``month_shift`` moves
+    every visit by whole calendar months (the demo uses it to bring its visits up to date).
 
     Returns
     -------
@@ -247,7 +281,7 @@ def load_visits(
             distance = round(math.hypot(x2 - x1, y2 - y1), 1)
         rows.append({
             "id": vid, "household_id": household.id, "worker_id": r["工号"],
-            "at": _time(path, i, "走访时间", r["走访时间"]), "lon": lon, "lat": lat,
+            "at": add_months(_time(path, i, "走访时间", r["走访时间"]), month_shift), "lon": lon, "lat": lat,
             "outcome": r["走访结果"], "distance_m": distance,
             "on_site": distance is not None and distance <= on_site_m,
             "grid_code": household.grid_code, "community_code": household.community_code,
@@ -268,6 +302,7 @@ def load_tracks(
     parents: GridParents,
     actor: str,
     now: datetime,
+    shift: timedelta = timedelta(0),
 ) -> int:
     """Add the GPS fixes of ``path`` not yet in the store (same worker and time = same fix).
 
@@ -278,6 +313,8 @@ def load_tracks(
         (and its community and street) so it is visible to exactly the worker's chain.
     parents : mapping
         Grid code → (community code, street code).
+    shift : timedelta
+        Added to every time (the demo moves its one day of tracks to today).
 
     Returns
     -------
@@ -293,7 +330,7 @@ def load_tracks(
         if grid is None:
             raise InputError(str(path), f"工号 {worker!r} is not a grid worker with a grid",
                              "load the workers first or correct the staff number", where=_row(i))
-        at = _time(path, i, "时间", r["时间"])
+        at = _time(path, i, "时间", r["时间"]) + shift
         if (worker, at) in existing:
             continue
         existing.add((worker, at))
@@ -333,6 +370,9 @@ def seed_people(session: Session, demo_dir: Path, *, hierarchy_path: Path, now: 
                 metric_crs: str = constants.DEFAULT_METRIC_CRS) -> dict[str, int]:
     """Seed demo accounts, households, visits and tracks (idempotent). Called by ``seed-demo``.
 
+    Visits are moved by whole months so the newest month of visits is the month before ``now``;
+    the one day of tracks is moved to today (see :func:`demo_shifts`).
+
     Parameters
     ----------
     session : Session
@@ -362,12 +402,17 @@ def seed_people(session: Session, demo_dir: Path, *, hierarchy_path: Path, now: 
         chief_id=chiefs["工号"].iloc[0] if len(chiefs) else None, now=now,
     )
     added = {"accounts": len(created)}
+    visits = read_table(demo_dir / "visits.csv", VISIT_HEADERS)
+    tracks = read_table(demo_dir / "tracks.csv", TRACK_HEADERS)
+    month_shift, track_shift = demo_shifts(visits, tracks, now)
     added["households"] = load_households(session, demo_dir / "households.csv", parents=parents,
                                           actor="seed-demo", now=now)
     added["visits"] = load_visits(session, demo_dir / "visits.csv", actor="seed-demo", now=now,
-                                  metric_crs=metric_crs)
-    added["worker_tracks"] = load_tracks(session, demo_dir / "tracks.csv", worker_grids=worker_grids,
-                                         parents=parents, actor="seed-demo", now=now)
+                                  metric_crs=metric_crs, month_shift=month_shift)
+    added["worker_tracks"] = 0
+    if session.scalar(select(WorkerTrack.id).limit(1)) is None:  # tracks move with the day: load once
+        added["worker_tracks"] = load_tracks(session, demo_dir / "tracks.csv", worker_grids=worker_grids,
+                                             parents=parents, actor="seed-demo", now=now, shift=track_shift)
     return added
 
 

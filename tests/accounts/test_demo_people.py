@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from sqlalchemy import func, select
 from cases import accounts
 from cases.demo_people import (
     DEMO_ACCOUNTS,
+    add_months,
+    demo_shifts,
     grid_parents,
     load_households,
     load_tracks,
@@ -23,6 +26,7 @@ from cases.demo_people import (
 )
 from cases.people import Household, User, Visit, WorkerTrack
 from cases.scope import Scope
+from cases.scoped import visit_coverage, worker_positions
 from core.errors import InputError
 from core.settings import Settings
 from tests.accounts.conftest import C1, G1, G2, STREET, T0, audit_marker, audit_since
@@ -176,3 +180,27 @@ def test_seed_demo_district(people_store, demo_with_hierarchy):
         on_site = session.scalar(select(func.count()).select_from(Visit).where(Visit.on_site.is_(True)))
         assert 0.5 * n_visits < on_site < n_visits  # the demo holds some "paper visits" far from the household
         assert Scope.for_user(worker).allows(grid_code=grid)
+        # the demo's visits end in the month before "now", its tracks are today's
+        coverage = visit_coverage(session, Scope("admin"), f"{T0.year}-{T0.month - 1:02d}", by="street")
+        assert len(coverage) == 1 and 0.8 < coverage["coverage"].iloc[0] <= 1.0
+        assert coverage["credible_coverage"].iloc[0] < coverage["coverage"].iloc[0]
+        assert visit_coverage(session, Scope("admin"), f"{T0.year}-{T0.month:02d}")["visits"].sum() == 0
+        newest_fix = session.scalar(select(func.max(WorkerTrack.at)))
+        assert newest_fix.date() == T0.date()
+        positions = worker_positions(session, Scope.for_user(worker), at=T0)
+        assert positions["grid_code"].tolist() == [grid]
+
+
+def test_add_months_and_demo_shifts():
+    import pandas as pd
+
+    assert add_months(datetime(2026, 5, 31, 10), 1) == datetime(2026, 6, 30, 10)
+    assert add_months(datetime(2026, 12, 15), 2) == datetime(2027, 2, 15)
+    assert add_months(datetime(2024, 1, 31), 1) == datetime(2024, 2, 29)
+    visits = pd.DataFrame({"走访时间": ["2026-04-03 10:00:00", "2026-06-28 16:00:00"]})
+    tracks = pd.DataFrame({"时间": ["2026-06-30 08:01:00", "2026-06-30 17:20:00"]})
+    months, shift = demo_shifts(visits, tracks, datetime(2026, 11, 22, 9, 0))
+    assert months == 4  # June -> October, the month before November
+    assert datetime(2026, 6, 30, 8, 1) + shift == datetime(2026, 11, 22, 8, 1)
+    _, early = demo_shifts(visits, tracks, datetime(2026, 11, 22, 7, 0))
+    assert datetime(2026, 6, 30, 8, 1) + early == datetime(2026, 11, 21, 8, 1)
