@@ -2,5 +2,5 @@
 
 Modules: db (engine, migrations, sessions), models (ORM), lifecycle (the state machine),
 deadlines (SLAs, due status), routing (rules), intake (file import), kpi (every number),
-queries (page queries), demo (seed-demo). CLI: ``python -m cases``.
+reads (case reads for pages and CLI), demo (seed-demo). CLI: ``python -m cases``.
 """

@@ -96,6 +96,13 @@ ACTIONS: dict[str, Action] = {
         _a("supervise", "督办", "Supervise", constants.OPEN_STATES, None),
     )
 }
+#: Case attributes an action may change (restored when an action fails half-way).
+_MUTABLE: tuple[str, ...] = (
+    "state", "assignee_kind", "assignee_id", "unrouted_reason", "registered_at", "dispatched_at", "accepted_at",
+    "arrived_at", "arrival_lon", "arrival_lat", "arrival_distance_m", "handled_at", "verified_at",
+    "followed_up_at", "closed_at", "archived_at", "respond_due", "arrive_due", "close_due", "extension_state",
+    "extended_close_due", "supervised", "satisfaction", "rework_count", "void_reason", "version",
+)
 #: Label of the event written when a case enters the store (not an action one can take).
 REPORT_EVENT = "report"
 
@@ -147,13 +154,14 @@ def _check_assignee(session: Session, kind: str, ident: str) -> None:
                          "use assignee_kind='worker' or pick a community chief")
 
 
-def _effect_dispatch(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_dispatch(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     kind = f.get("assignee_kind") or case.assignee_kind
     ident = f.get("assignee_id") or case.assignee_id
     if not kind or not ident:
         reason = f" ({case.unrouted_reason})" if case.unrouted_reason else ""
         raise _refuse(case, "dispatch", f"it has no assignee{reason}; pass assignee_kind and assignee_id")
-    _check_assignee(session, kind, ident)
+    if ctx.get("check_assignee") is not None:
+        ctx["check_assignee"](kind, ident)
     case.assignee_kind, case.assignee_id, case.unrouted_reason = kind, ident, None
     if case.dispatched_at is None:
         case.dispatched_at = at
@@ -162,7 +170,7 @@ def _effect_dispatch(session: Session, case: Case, at: datetime, f: dict[str, An
     return f"to {kind} {ident}"
 
 
-def _effect_arrive(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_arrive(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     lon, lat = ctx["lon"], ctx["lat"]
     if lon is None or lat is None:
         raise _refuse(case, "arrive", "the worker's location is missing; pass lon and lat (EPSG:4490 degrees)")
@@ -176,7 +184,7 @@ def _effect_arrive(session: Session, case: Case, at: datetime, f: dict[str, Any]
     return "case has no location; distance unknown"
 
 
-def _effect_follow_up(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_follow_up(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     rating = f["satisfaction"]
     if rating not in constants.SATISFACTION:
         raise InputError("satisfaction", f"unknown rating {rating!r}", f"use one of {', '.join(constants.SATISFACTION)}")
@@ -184,8 +192,7 @@ def _effect_follow_up(session: Session, case: Case, at: datetime, f: dict[str, A
     return f"satisfaction {rating} ({constants.SATISFACTION[rating].zh})"
 
 
-def _effect_request_extension(session: Session, case: Case, at: datetime, f: dict[str, Any],
-                              ctx: dict[str, Any]) -> str:
+def _effect_request_extension(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     until = f["until"]
     if not isinstance(until, datetime):
         raise InputError("until", f"{until!r} is not a date and time", "pass a datetime")
@@ -197,7 +204,7 @@ def _effect_request_extension(session: Session, case: Case, at: datetime, f: dic
     return f"until {until:%Y-%m-%d %H:%M}"
 
 
-def _effect_supervise(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_supervise(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     role = ctx["actor_role"]
     if role not in SUPERVISE_ROLES:
         msg = f"only {', '.join(sorted(SUPERVISE_ROLES))} may supervise (督办) case {case.id}; actor role is {role!r}"
@@ -207,32 +214,32 @@ def _effect_supervise(session: Session, case: Case, at: datetime, f: dict[str, A
 
 
 def _stamp(attr: str) -> Callable[..., str]:
-    def effect(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+    def effect(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
         setattr(case, attr, at)
         return ""
 
     return effect
 
 
-def _effect_void(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_void(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     case.void_reason = f["reason"]
     return f"reason: {f['reason']}"
 
 
-def _effect_return(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_return(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     previous = f"{case.assignee_kind} {case.assignee_id}"
     case.assignee_kind = case.assignee_id = None
     case.unrouted_reason = f"sent back by {ctx['actor']}: {f['reason']}"
     return f"from {previous}; reason: {f['reason']}"
 
 
-def _effect_rework(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+def _effect_rework(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     case.rework_count = (case.rework_count or 0) + 1
     return f"reason: {f['reason']}" if f.get("reason") else "reopened after a dissatisfied follow-up"
 
 
 def _effect_extension_decision(approved: bool) -> Callable[..., str]:
-    def effect(session: Session, case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+    def effect(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
         until = case.extended_close_due
         if approved:
             case.extension_state = "approved"
@@ -268,9 +275,70 @@ def _conflict(case_id: int, version: int | None) -> ConflictError:
     return ConflictError(f"case {case_id} was changed by someone else (version {version}); reload and try again")
 
 
+def apply(
+    case: Case,
+    action: str,
+    *,
+    actor: str,
+    actor_role: str | None = None,
+    at: datetime | None = None,
+    note: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    sla: dict[str, constants.Sla] | None = None,
+    metric_crs: str = constants.DEFAULT_METRIC_CRS,
+    check_assignee: Callable[[str, str], None] | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Apply ``action`` to a case object in memory (no database): the rules of :func:`transition`.
+
+    Checks the transition table and guards, applies the action's effects, sets the new state
+    and ``version + 1``, and returns the values of the event to append (``case_id``, ``seq``,
+    ``action``, ``from_state``, ``to_state``, ``actor``, ``at``, ``note``, ``lon``, ``lat``).
+    On any error the case is left exactly as it was. :func:`transition` is this plus loading,
+    writing and the optimistic-lock check; bulk replays (``seed-demo``) call it directly and
+    write in bulk. ``check_assignee(kind, id)`` validates a dispatch target (raise to refuse).
+    """
+    spec = ACTIONS.get(action)
+    if spec is None:
+        raise TransitionError(f"case {case.id}: unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+    if case.state not in spec.from_states:
+        raise _refuse(case, action, f"{action} needs state {' or '.join(sorted(spec.from_states))}")
+    why = _guard(case, action)
+    if why:
+        raise _refuse(case, action, why)
+    allowed = set(spec.required) | set(spec.optional)
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        msg = f"{action} takes no field(s) {', '.join(unknown)}"
+        raise InputError("transition", msg, f"use only {', '.join(sorted(allowed)) or 'no fields'}")
+    missing = [name for name in spec.required if fields.get(name) in (None, "")]
+    if missing:
+        raise _refuse(case, action, f"{', '.join(missing)} is required")
+
+    at = at or clock.now()
+    ctx = {"lon": lon, "lat": lat, "actor": actor, "actor_role": actor_role, "sla": sla, "metric_crs": metric_crs,
+           "check_assignee": check_assignee}
+    old_version, from_state = case.version, case.state
+    before = {name: getattr(case, name) for name in _MUTABLE}
+    try:
+        detail = _EFFECTS[action](case, at, fields, ctx)
+    except Exception:
+        for name, value in before.items():
+            if getattr(case, name) != value:
+                setattr(case, name, value)
+        raise
+    if spec.to_state is not None:
+        case.state = spec.to_state
+    case.version = old_version + 1
+    text = "; ".join(part for part in (detail, note) if part)
+    return {"case_id": case.id, "seq": old_version + 1, "action": action, "from_state": from_state,
+            "to_state": case.state, "actor": actor, "at": at, "note": text or None, "lon": lon, "lat": lat}
+
+
 def transition(
     session: Session,
-    case_id: int,
+    case_id: int | Case,
     action: str,
     *,
     actor: str,
@@ -291,8 +359,9 @@ def transition(
     session : Session
         An open session; the change is flushed, and committed by the caller (on a conflict
         the session is rolled back).
-    case_id : int
-        The case.
+    case_id : int or Case
+        The case: an id (read afresh), or a Case already loaded in ``session`` (used as is; a
+        stale one still fails the version check on write).
     action : str
         Key of :data:`ACTIONS`.
     actor : str
@@ -330,41 +399,19 @@ def transition(
     InputError, PermissionDenied
         A field is wrong, or the actor's role may not do this.
     """
-    case = session.get(Case, case_id, populate_existing=True)
+    if isinstance(case_id, Case):
+        case, case_id = case_id, case_id.id
+    else:
+        case = session.get(Case, case_id, populate_existing=True)
     if case is None:
         raise InputError("case", f"no case {case_id}", "check the case number", where=f"case {case_id}")
     if expected_version is not None and case.version != expected_version:
         raise _conflict(case_id, case.version)
-    spec = ACTIONS.get(action)
-    if spec is None:
-        raise TransitionError(f"case {case_id}: unknown action {action!r}; actions are {', '.join(ACTIONS)}")
-    if case.state not in spec.from_states:
-        raise _refuse(case, action, f"{action} needs state {' or '.join(sorted(spec.from_states))}")
-    why = _guard(case, action)
-    if why:
-        raise _refuse(case, action, why)
-    allowed = set(spec.required) | set(spec.optional)
-    unknown = sorted(set(fields) - allowed)
-    if unknown:
-        msg = f"{action} takes no field(s) {', '.join(unknown)}"
-        raise InputError("transition", msg, f"use only {', '.join(sorted(allowed)) or 'no fields'}")
-    missing = [name for name in spec.required if fields.get(name) in (None, "")]
-    if missing:
-        raise _refuse(case, action, f"{', '.join(missing)} is required")
-
-    at = at or clock.now()
-    ctx = {"lon": lon, "lat": lat, "actor": actor, "actor_role": actor_role, "sla": sla, "metric_crs": metric_crs}
-    old_version, from_state = case.version, case.state
-    try:
-        detail = _EFFECTS[action](session, case, at, fields, ctx)
-    except Exception:
-        session.expire(case)
-        raise
-    if spec.to_state is not None:
-        case.state = spec.to_state
-    text = "; ".join(part for part in (detail, note) if part)
-    session.add(CaseEvent(case_id=case.id, seq=old_version + 1, action=action, from_state=from_state,
-                          to_state=case.state, actor=actor, at=at, note=text or None, lon=lon, lat=lat))
+    event = apply(case, action, actor=actor, actor_role=actor_role, at=at, note=note, lon=lon, lat=lat, sla=sla,
+                  metric_crs=metric_crs, check_assignee=lambda kind, ident: _check_assignee(session, kind, ident),
+                  **fields)
+    session.add(CaseEvent(**event))
+    old_version = event["seq"] - 1
     try:
         session.flush()
     except StaleDataError as exc:

@@ -134,7 +134,9 @@ class Case(Base):
         back_populates="case", order_by="CaseEvent.seq", lazy="raise_on_sql"
     )
 
-    __mapper_args__ = {"version_id_col": version}
+    #: The lifecycle sets ``version`` itself (old + 1); the ORM still adds
+    #: ``WHERE version = <value read>`` to every UPDATE and raises StaleDataError on 0 rows.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     def __repr__(self) -> str:
         return f"<Case {self.id} {self.source}:{self.source_id} {self.state} v{self.version}>"

@@ -181,6 +181,25 @@ SATISFACTION: dict[str, Label] = {
 #: Ratings that count as satisfied in the satisfaction rate.
 SATISFIED_RATINGS: frozenset[str] = frozenset({"satisfied", "basically_satisfied"})
 
+# --- Case import (12345 exports): accepted column headers per case field --------------------
+#: Field key -> accepted headers (Chinese first, then English; matched case-insensitively).
+CASE_IMPORT_HEADERS: dict[str, tuple[str, ...]] = {
+    "source_id": ("工单编号", "工单号", "编号", "source_id", "order_id", "id"),
+    "source": ("来源渠道", "来源", "source", "channel"),
+    "category": ("一级分类", "事件类别", "类别", "category"),
+    "subcategory": ("二级分类", "事件小类", "小类", "subcategory"),
+    "text": ("诉求内容", "事件描述", "内容", "text", "description"),
+    "address": ("事发地址", "地址", "address"),
+    "lon": ("经度", "lon", "lng", "longitude"),
+    "lat": ("纬度", "lat", "latitude"),
+    "reporter_name": ("诉求人", "联系人", "姓名", "reporter_name", "reporter"),
+    "reporter_phone": ("联系电话", "电话", "手机号", "reporter_phone", "phone"),
+    "reported_at": ("受理时间", "上报时间", "reported_at", "received_at"),
+    "priority": ("紧急程度", "优先级", "priority"),
+}
+#: Fields an import file must have a column for.
+CASE_IMPORT_REQUIRED: tuple[str, ...] = ("source_id", "category", "lon", "lat", "reported_at")
+
 # --- Deadlines (SLA defaults; overridable in gridcommand.toml [sla]) -----------------------
 @dataclass(frozen=True)
 class Sla:

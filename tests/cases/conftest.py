@@ -97,3 +97,31 @@ def new_case(session: Session, *, source_id: str = "A1", category: str = "reques
                   priority=priority, assignee_kind="worker", assignee_id="W001", reported_at=at)
     values.update(extra)
     return lifecycle.report(session, actor="import", at=at, **values)
+
+
+@pytest.fixture(scope="session")
+def small_hierarchy(tmp_path_factory: pytest.TempPathFactory):
+    """A hand-made hierarchy (EPSG:4490): street 370811004 ⊃ community 370811004001 ⊃ grids
+    370811004001001 (west half, lon 116.58–116.59) and 370811004001002 (east half, 116.59–116.60),
+    lat 35.41–35.42."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    import geo
+
+    def layer(rows):
+        return gpd.GeoDataFrame(
+            {"code": [r[0] for r in rows], "name": [r[1] for r in rows], "parent_code": [r[2] for r in rows]},
+            geometry=[box(*r[3]) for r in rows], crs="EPSG:4490")
+
+    whole = (116.58, 35.41, 116.60, 35.42)
+    layers = {
+        "streets": layer([("370811004", "锦川街道", "", whole)]),
+        "communities": layer([("370811004001", "民生社区", "370811004", whole)]),
+        "grids": layer([("370811004001001", "第一网格", "370811004001", (116.58, 35.41, 116.59, 35.42)),
+                        ("370811004001002", "第二网格", "370811004001", (116.59, 35.41, 116.60, 35.42))]),
+    }
+    layers["buildings"] = layers["grids"].iloc[0:0].copy()
+    path = tmp_path_factory.mktemp("hierarchy") / "hierarchy.gpkg"
+    geo.write_hierarchy(layers, path)
+    return path

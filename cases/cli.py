@@ -1,0 +1,342 @@
+"""``python -m cases``: migrate, import, list, show, kpi, seed-demo (and ``users`` when present).
+
+Every command takes ``--db URL`` (default the configured store). Errors print one line on
+stderr and exit with status 2. Personal data is masked in every output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import unicodedata
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from core import constants
+from core.errors import GridCommandError, InputError
+
+Out = Callable[[str], None]
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                        help="store URL, e.g. sqlite:///data/gridcommand.db or postgresql+psycopg://... "
+                             "(default: DATABASE_URL / gridcommand.toml / the embedded file)")
+
+
+def _when(text: str) -> datetime:
+    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    msg = f"{text!r} is not a date; write 2026-11-16 or '2026-11-16 09:30'"
+    raise argparse.ArgumentTypeError(msg)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m cases``."""
+    parser = argparse.ArgumentParser(prog="python -m cases", description="Grid Command case store (案件库)")
+    _db_option(parser)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    _db_option(sub.add_parser("migrate", help="create or upgrade the store's schema"))
+
+    imp = sub.add_parser("import", help="import a 12345 export (CSV UTF-8/BOM/GBK, XLSX, GeoJSON)")
+    _db_option(imp)
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--hierarchy", type=Path, default=None, help="hierarchy.gpkg (default: the configured one)")
+    imp.add_argument("--rejects", type=Path, default=None, help="rejects CSV (default: <file>_rejects.csv)")
+    imp.add_argument("--source", default="hotline_12345", choices=list(constants.SOURCES),
+                     help="source of rows without 来源渠道")
+    imp.add_argument("--coords", default="wgs84", choices=list(constants.COORD_SYSTEMS))
+    imp.add_argument("--routing", type=Path, default=None, help="routing rules TOML (default cases/routing.toml)")
+    imp.add_argument("--actor", default="cli-import")
+
+    lst = sub.add_parser("list", help="list cases, newest first")
+    _db_option(lst)
+    lst.add_argument("--state", action="append", choices=list(constants.STATES))
+    lst.add_argument("--street")
+    lst.add_argument("--community")
+    lst.add_argument("--grid")
+    lst.add_argument("--assignee")
+    lst.add_argument("--category", choices=list(constants.CATEGORIES))
+    lst.add_argument("--unrouted", action="store_true", help="only the unrouted queue")
+    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--json", action="store_true")
+
+    show = sub.add_parser("show", help="one case with its timeline (personal data masked)")
+    _db_option(show)
+    show.add_argument("case_id", type=int)
+    show.add_argument("--json", action="store_true")
+
+    kpi = sub.add_parser("kpi", help="KPI table per area, worker or department")
+    _db_option(kpi)
+    kpi.add_argument("--by", default="grid", choices=["district", "street", "community", "grid", "worker", "department"])
+    kpi.add_argument("--since", type=_when, help="reported on or after (YYYY-MM-DD[ HH:MM])")
+    kpi.add_argument("--until", type=_when, help="reported before")
+    kpi.add_argument("--rank-by", default="on_time_rate")
+    kpi.add_argument("--json", action="store_true")
+
+    seed = sub.add_parser("seed-demo", help="load the demo district's workers and cases (idempotent)")
+    _db_option(seed)
+    seed.add_argument("--demo-dir", type=Path, default=None, help="default: the configured demo_dir (data/demo)")
+    seed.add_argument("--force", action="store_true", help="seed even when the store already has cases")
+
+    try:
+        from cases import users_cli
+    except ImportError:
+        users_cli = None
+    if users_cli is not None:
+        users_cli.add_parser(sub)
+    return parser
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: Out) -> None:
+    cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
+    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out(line(list(headers)))
+    for row in cells:
+        out(line(row))
+
+
+def _t(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%d %H:%M") if value else None
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _engine(args: argparse.Namespace, *, create: bool):  # noqa: ANN202
+    from cases import db
+
+    url = getattr(args, "db", None) or db.default_url()
+    if not create:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            raise InputError(url, "the store does not exist yet",
+                             "run `python -m cases seed-demo` or `python -m cases import FILE` first")
+    engine = db.make_engine(url)
+    if not create and not db.is_migrated(engine):
+        engine.dispose()
+        raise InputError(url, "the store has no case tables", "run `python -m cases migrate` first")
+    return engine
+
+
+def _cmd_migrate(args: argparse.Namespace, out: Out) -> int:
+    from cases import db
+
+    engine = _engine(args, create=True)
+    try:
+        db.upgrade(engine)
+        out(f"store at revision {db.current_revision(engine)}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace, out: Out) -> int:
+    from cases import db, intake, routing
+
+    rules = routing.load_rules(args.routing)
+    engine = _engine(args, create=True)
+    try:
+        db.upgrade(engine)
+        result = intake.import_file(engine, args.file, hierarchy=args.hierarchy, actor=args.actor,
+                                    rejects_path=args.rejects, source=args.source, coords=args.coords, rules=rules)
+    finally:
+        engine.dispose()
+    out(f"{args.file}: {result.rows} rows, {result.added} added, {result.duplicates} duplicates, "
+        f"{result.rejected} rejected, {result.unrouted} unrouted")
+    if result.rejects_path:
+        out(f"rejected rows and reasons: {result.rejects_path}")
+    return 0
+
+
+def _case_summary(c: Any, now: datetime) -> dict[str, Any]:
+    from cases.deadlines import due_status
+
+    return {"id": c.id, "source": c.source, "source_id": c.source_id, "category": c.category,
+            "subcategory": c.subcategory, "state": c.state, "grid_code": c.grid_code,
+            "assignee": f"{c.assignee_kind}:{c.assignee_id}" if c.assignee_id else None,
+            "reported_at": _t(c.reported_at), "due": due_status(c, now), "supervised": c.supervised,
+            "unrouted_reason": c.unrouted_reason}
+
+
+def _cmd_list(args: argparse.Namespace, out: Out) -> int:
+    from cases import clock, db, reads
+
+    engine = _engine(args, create=False)
+    try:
+        with db.session_factory(engine)() as session:
+            rows = reads.list_cases(session, state=args.state, street=args.street, community=args.community,
+                                    grid=args.grid, assignee=args.assignee, category=args.category,
+                                    unrouted=args.unrouted, limit=args.limit)
+            total = reads.count_cases(session, state=args.state, street=args.street, community=args.community,
+                                      grid=args.grid, assignee=args.assignee, category=args.category,
+                                      unrouted=args.unrouted)
+    finally:
+        engine.dispose()
+    now = clock.now()
+    summaries = [_case_summary(c, now) for c in rows]
+    if args.json:
+        out(json.dumps({"total": total, "cases": summaries}, ensure_ascii=False))
+        return 0
+    _table(["id", "order", "category", "state", "due", "grid", "assignee", "reported"],
+           [[s["id"], s["source_id"], constants.CATEGORIES[s["category"]].zh, constants.STATES[s["state"]].zh,
+             s["due"], s["grid_code"], s["assignee"] or f"未派单: {s['unrouted_reason'] or ''}".rstrip(": "),
+             s["reported_at"]] for s in summaries], out)
+    out(f"{len(summaries)} of {total} cases")
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace, out: Out) -> int:
+    from cases import clock, db, reads
+    from cases.lifecycle import ACTIONS, REPORT_EVENT, available_actions
+    from cases.masking import mask_name, mask_phone
+
+    engine = _engine(args, create=False)
+    try:
+        with db.session_factory(engine)() as session:
+            c = reads.get_case(session, args.case_id)
+            events = reads.case_events(session, c.id)
+    finally:
+        engine.dispose()
+    now = clock.now()
+    detail = _case_summary(c, now)
+    detail.update({"text": c.text, "address": c.address, "reporter_name": mask_name(c.reporter_name),
+                   "reporter_phone": mask_phone(c.reporter_phone), "lon": c.lon, "lat": c.lat,
+                   "street_code": c.street_code, "community_code": c.community_code,
+                   "building_code": c.building_code, "join_status": c.join_status, "priority": c.priority,
+                   "respond_due": _t(c.respond_due), "arrive_due": _t(c.arrive_due), "close_due": _t(c.close_due),
+                   "extension_state": c.extension_state, "extended_close_due": _t(c.extended_close_due),
+                   "arrival_distance_m": c.arrival_distance_m, "satisfaction": c.satisfaction,
+                   "rework_count": c.rework_count, "void_reason": c.void_reason, "version": c.version,
+                   "available_actions": available_actions(c),
+                   "events": [{"seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+                               "actor": e.actor, "at": _t(e.at), "note": e.note} for e in events]})
+    if args.json:
+        out(json.dumps(detail, ensure_ascii=False))
+        return 0
+    out(f"案件 {c.id}  {constants.SOURCES[c.source].zh} {c.source_id}  [{constants.STATES[c.state].zh} / {c.state}]"
+        f"  v{c.version}{'  督办' if c.supervised else ''}")
+    sub = constants.SUBCATEGORIES.get(c.category, ())
+    sub_label = next((s.zh for s in sub if s.key == c.subcategory), c.subcategory or "")
+    for label, value in (
+        ("类别", f"{constants.CATEGORIES[c.category].zh} {sub_label}".strip()),
+        ("内容", c.text), ("地址", c.address), ("诉求人", detail["reporter_name"]), ("电话", detail["reporter_phone"]),
+        ("位置", f"{c.lon:.6f}, {c.lat:.6f} (EPSG:4490)" if c.lon is not None else None),
+        ("网格", f"{c.grid_code} ({c.join_status})" if c.grid_code else c.join_status),
+        ("处置人", detail["assignee"] or f"未派单: {c.unrouted_reason}"),
+        ("时限", f"响应 {detail['respond_due'] or '-'} / 到场 {detail['arrive_due'] or '-'} / 办结 "
+                 f"{detail['extended_close_due'] if c.extension_state == 'approved' else detail['close_due'] or '-'}"
+                 f"  [{detail['due']}]"),
+        ("满意度", constants.SATISFACTION[c.satisfaction].zh if c.satisfaction else None),
+        ("可执行", ", ".join(f"{a}({ACTIONS[a].zh})" for a in detail["available_actions"]) or "-"),
+    ):
+        out(f"  {label}: {value if value not in (None, '') else '-'}")
+    out("  时间线:")
+    for e in events:
+        name = "上报" if e.action == REPORT_EVENT else ACTIONS[e.action].zh if e.action in ACTIONS else e.action
+        out(f"    {e.seq:>3}  {_t(e.at)}  {name}({e.action})  {e.from_state or '-'} → {e.to_state}  by {e.actor}"
+            f"{'  ' + e.note if e.note else ''}")
+    return 0
+
+
+def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
+    from cases import db, kpi
+
+    if args.rank_by not in kpi.RATES:
+        raise InputError("--rank-by", f"{args.rank_by!r} is not a rate", f"use one of {', '.join(kpi.RATES)}")
+    engine = _engine(args, create=False)
+    try:
+        report = kpi.kpi_table(engine, by=None if args.by == "district" else args.by, since=args.since,
+                               until=args.until, rank_by=args.rank_by)
+    finally:
+        engine.dispose()
+    if args.json:
+        out(json.dumps(report.to_dict(), ensure_ascii=False))
+        return 0
+    cols = ["rank", "code", "reported", "closed", "due", "closure_rate", "on_time_rate", "rework_rate",
+            "extension_rate", "mean_handling_hours", "arrival_rate", "mean_arrival_minutes", "satisfaction_rate"]
+    heads = ["名次", "编码", "受理", "结案", "应结", "结案率", "按期结案率", "返工率", "延期率", "处置h", "按时到场率",
+             "到场min", "满意率"]
+
+    def cells(r: dict[str, Any]) -> list[Any]:
+        values = []
+        for col in cols:
+            v = r.get(col)
+            if col.endswith("_rate"):
+                g = r.get(f"grade_{col}")
+                values.append(_pct(v) + ({"green": "", "yellow": " 黄", "red": " 红"}.get(g or "", "")))
+            elif col.startswith("mean_"):
+                values.append(_num(v))
+            else:
+                values.append(v)
+        return values
+
+    _table(heads, [cells(r) for r in report.rows] + [cells({**report.total, "rank": "合计"})], out)
+    window = f"{_t(args.since) or '…'} – {_t(args.until) or '…'}"
+    out(f"by {args.by}, reported {window}, evaluated {_t(report.now)}; ranked by {args.rank_by}; "
+        "formulas: python -m cases kpi --json")
+    return 0
+
+
+def _cmd_seed(args: argparse.Namespace, out: Out) -> int:
+    from cases import demo
+
+    engine = _engine(args, create=True)
+    try:
+        summary = demo.seed_demo(engine, demo_dir=args.demo_dir, force=args.force, log=out)
+    finally:
+        engine.dispose()
+    out(summary)
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
+    "migrate": _cmd_migrate,
+    "import": _cmd_import,
+    "list": _cmd_list,
+    "show": _cmd_show,
+    "kpi": _cmd_kpi,
+    "seed-demo": _cmd_seed,
+}
+
+
+def main(argv: Sequence[str] | None = None, *, out: Out = print) -> int:
+    """Run the CLI; returns the exit status (0 ok, 2 error with one line on stderr)."""
+    args = build_parser().parse_args(argv)
+    if args.command not in COMMANDS:
+        return args.func(args)
+    try:
+        return COMMANDS[args.command](args, out)
+    except GridCommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except OperationalError as exc:
+        print(f"error: database unavailable or locked: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
+    except SQLAlchemyError as exc:
+        print(f"error: database error: {str(exc).splitlines()[0]}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    return 2
