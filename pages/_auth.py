@@ -1,0 +1,291 @@
+"""Sign-in state of the dashboard: who is signed in, their scope, the session timeout, the gate.
+
+The rules live in :mod:`cases.accounts` (passwords, lock-out, audit) and :mod:`cases.scope`;
+this module only keeps the signed-in account in ``st.session_state["auth"]`` and wires it to
+the router:
+
+- :func:`gate` returns the ``st.navigation`` the dashboard runs: the sign-in page alone for an
+  anonymous visitor, else the pages the role may open (:data:`PAGE_ROLES`) with a sign-out
+  button in the sidebar;
+- :func:`current_user` / :func:`require_role` / :func:`current_scope` are what pages call.
+
+``st.session_state["auth"]`` is ``{"user": SignedIn-as-dict, "last_activity": datetime}``; page
+tests may set it directly before ``AppTest.run()`` to act as a signed-in account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from datetime import datetime
+from typing import Any
+
+import streamlit as st
+from sqlalchemy import Engine
+
+from cases.scope import Scope
+from core.i18n import t
+
+SESSION_KEY = "auth"
+#: Message shown once on the sign-in page (session expired, signed out).
+NOTICE_KEY = "auth_notice"
+#: Pages (by url_path) that only some roles may open; every other page is open to every role,
+#: and reads inside it are scoped by :mod:`cases.scoped`.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    "audit": frozenset({"admin"}),
+}
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """The signed-in account as the pages see it (no password hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    area_codes: str = ""
+    worker_id: str | None = None
+    id: int | None = None
+    method: str = "password"
+
+    @property
+    def scope(self) -> Scope:
+        """The account's :class:`~cases.scope.Scope`."""
+        return Scope.for_user(self)
+
+
+# -- store --------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def _engine(url: str) -> Engine:
+    from cases import db
+
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    return engine
+
+
+def store_engine() -> Engine:
+    """The case store's engine (migrated once per server process and URL)."""
+    from core.settings import load_settings
+
+    return _engine(load_settings().database_url)
+
+
+def _settings():  # noqa: ANN202 - core.settings.Settings
+    from core.settings import load_settings
+
+    return load_settings()
+
+
+def client_ip() -> str | None:
+    """The browser's address as Streamlit sees it, when known."""
+    try:
+        return st.context.ip_address
+    except Exception:  # noqa: BLE001 - not available in bare/AppTest runs
+        return None
+
+
+def _now() -> datetime:
+    from cases import clock
+
+    return clock.now()
+
+
+# -- session ------------------------------------------------------------------------------------
+def _state() -> dict[str, Any] | None:
+    value = st.session_state.get(SESSION_KEY)
+    return value if isinstance(value, dict) and isinstance(value.get("user"), dict) else None
+
+
+def _audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
+    from cases import audit, db
+
+    with db.session_scope(store_engine()) as session:
+        audit.record(session, actor=actor, action=action, at=_now(), target_kind="user", target_id=actor,
+                     detail=detail, ip=client_ip())
+
+
+def _end(notice: str | None, action: str | None) -> None:
+    state = _state()
+    st.session_state.pop(SESSION_KEY, None)
+    if notice:
+        st.session_state[NOTICE_KEY] = notice
+    if state and action:
+        _audit(state["user"]["username"], action)
+
+
+def _still_enabled(user: dict[str, Any]) -> bool:
+    """False when the account has been disabled since it signed in."""
+    from cases import accounts, db
+
+    with db.session_scope(store_engine()) as session:
+        row = accounts.get_user(session, user["username"])
+        return row is None or not row.disabled
+
+
+def current_user() -> SignedIn | None:
+    """The signed-in account, or None (also after the session timed out or the account was
+    disabled; the sign-in page then says why). Each call counts as activity."""
+    state = _state()
+    if state is None:
+        return None
+    from cases.accounts import is_session_expired
+
+    now = _now()
+    last = state.get("last_activity")
+    if not isinstance(last, datetime) or is_session_expired(last, now, _settings()):
+        _end("session_expired", "session_expired")
+        return None
+    if not _still_enabled(state["user"]):
+        _end("account_disabled", "sign_out")
+        return None
+    state["last_activity"] = now
+    fields = SignedIn.__dataclass_fields__
+    return SignedIn(**{k: v for k, v in state["user"].items() if k in fields})
+
+
+def current_scope() -> Scope | None:
+    """The signed-in account's scope, or None."""
+    user = current_user()
+    return user.scope if user else None
+
+
+def require_role(*roles: str) -> SignedIn:
+    """The signed-in account if its role is one of ``roles`` (any role when none are given);
+    otherwise an error message and ``st.stop()``."""
+    user = current_user()
+    if user is None:
+        st.warning(t("auth_sign_in_first", _lang()))
+        st.stop()
+    if roles and user.role not in roles:
+        st.error(t("auth_forbidden", _lang()))
+        st.stop()
+    return user
+
+
+def _lang() -> str:
+    try:
+        from pages._state import lang
+
+        return lang()
+    except Exception:  # noqa: BLE001
+        return "zh"
+
+
+def start_session(user: Any, *, method: str = "password") -> SignedIn:
+    """Keep ``user`` (a :class:`cases.people.User`) as the signed-in account of this session."""
+    signed = SignedIn(username=user.username, display_name=user.display_name or user.username, role=user.role,
+                      area_codes=user.area_codes or "", worker_id=user.worker_id, id=user.id, method=method)
+    st.session_state[SESSION_KEY] = {"user": asdict(signed), "last_activity": _now()}
+    st.session_state.pop(NOTICE_KEY, None)
+    return signed
+
+
+def sign_in(username: str, password: str):  # noqa: ANN201 - cases.accounts.SignIn
+    """Check a sign-in (audited, lock-out counted) and start the session on success."""
+    from cases import accounts, db
+
+    with db.session_scope(store_engine()) as session:
+        result = accounts.authenticate(session, username, password, _now(), settings=_settings(), ip=client_ip())
+        if result.ok:
+            start_session(result.user)
+    return result
+
+
+def sign_out() -> None:
+    """End the session (audited) and leave the OIDC session too when there is one."""
+    method = (_state() or {}).get("user", {}).get("method")
+    _end("signed_out", "sign_out")
+    if method == "oidc" and oidc_configured():
+        st.logout()
+
+
+# -- single sign-on (optional) ------------------------------------------------------------------
+def oidc_configured() -> bool:
+    """Whether ``.streamlit/secrets.toml`` configures ``[auth]`` for ``st.login`` (OIDC)."""
+    try:
+        auth = st.secrets.get("auth")
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+    return bool(auth) and bool(auth.get("redirect_uri")) and bool(auth.get("cookie_secret"))
+
+
+def oidc_user_key() -> str | None:
+    """The identity provider's user name (preferred_username, else email) when signed in by OIDC."""
+    try:
+        if not st.user.is_logged_in:
+            return None
+        return st.user.get("preferred_username") or st.user.get("email")
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def oidc_sign_in() -> str | None:
+    """Map an OIDC identity onto the local account of the same name (roles stay local).
+
+    Returns None on success, else the i18n key of the reason (no such account, disabled).
+    """
+    from cases import accounts, audit, db
+
+    key = oidc_user_key()
+    if not key:
+        return "auth_bad_credentials"
+    with db.session_scope(store_engine()) as session:
+        user = accounts.get_user(session, key)
+        if user is None or user.disabled:
+            audit.record(session, actor=str(key), action="sign_in_failed", at=_now(), target_kind="user",
+                         target_id=str(key), detail={"method": "oidc",
+                                                     "reason": "disabled" if user else "no local account"},
+                         ip=client_ip())
+            return "auth_disabled" if user else "auth_no_local_account"
+        user.last_sign_in = _now()
+        audit.record(session, actor=user.username, action="sign_in", at=_now(), target_kind="user",
+                     target_id=user.username, detail={"method": "oidc"}, ip=client_ip())
+        start_session(user, method="oidc")
+    return None
+
+
+def md_escape(text: str) -> str:
+    """``text`` with Markdown's special characters escaped (Streamlit never renders raw HTML
+    here, but a name must not turn into a link or formatting either)."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~:$" else ch for ch in str(text))
+
+
+# -- router ---------------------------------------------------------------------------------------
+def allowed(page: Any, role: str) -> bool:
+    """Whether ``role`` may open ``page`` (an ``st.Page``), by :data:`PAGE_ROLES`."""
+    roles = PAGE_ROLES.get(getattr(page, "url_path", "") or "")
+    return roles is None or role in roles
+
+
+def gate(pages: list[Any], language: str) -> Any:
+    """The navigation to run: the sign-in page for anonymous visitors, else ``pages`` filtered
+    by the role, with the account and a sign-out button in the sidebar.
+
+    Parameters
+    ----------
+    pages : list of st.Page
+        Every page of the dashboard (the audit page included; it is shown to admins only).
+    language : str
+        ``zh`` or ``en``.
+
+    Returns
+    -------
+    StreamlitPage
+        What ``st.navigation`` returned; call ``.run()`` on it.
+    """
+    user = current_user()
+    if user is None:
+        login = st.Page(Path(__file__).with_name("login.py"), title=t("page_login", language), icon="🔐", url_path="login",
+                        default=True)
+        return st.navigation([login], position="hidden")
+    visible = [p for p in pages if allowed(p, user.role)]
+    with st.sidebar:
+        from core.constants import ROLES
+
+        st.caption(t("auth_signed_in_as", language, name=md_escape(user.display_name),
+                     role=ROLES[user.role].text(language)))
+        if st.button(t("auth_sign_out", language), key="auth_sign_out", icon="🚪"):
+            sign_out()
+            st.rerun()
+    return st.navigation(visible)

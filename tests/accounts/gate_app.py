@@ -1,0 +1,25 @@
+"""A minimal dashboard for the sign-in tests: the real gate, the real sign-in and audit pages,
+and one plain page standing in for the others (``dashboard.py`` wires the same calls)."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from pages._auth import current_user, gate
+from pages._state import init_state, lang
+
+PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+
+
+def home() -> None:
+    user = current_user()
+    st.title("home")
+    st.write(f"scope:{user.role}:{','.join(sorted(user.scope.area_codes))}")
+
+
+init_state()
+PAGES = [
+    st.Page(home, title="Home", url_path="home", default=True),
+    st.Page(PAGES_DIR / "audit.py", title="Audit", url_path="audit"),
+]
+gate(PAGES, lang()).run()
