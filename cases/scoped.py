@@ -36,9 +36,10 @@ from core.errors import InputError, PermissionDenied
 CASE_COLUMNS: tuple[str, ...] = (
     "id", "source", "source_id", "category", "subcategory", "state", "priority", "text", "address",
     "reporter_name", "reporter_phone", "lon", "lat", "street_code", "community_code", "grid_code",
-    "building_code", "join_status", "assignee_kind", "assignee_id", "reported_at", "registered_at",
-    "dispatched_at", "arrived_at", "handled_at", "closed_at", "respond_due", "arrive_due", "close_due",
-    "supervised", "satisfaction", "rework_count", "version",
+    "building_code", "join_status", "assignee_kind", "assignee_id", "unrouted_reason", "reported_at",
+    "registered_at", "dispatched_at", "accepted_at", "arrived_at", "arrival_distance_m", "handled_at",
+    "verified_at", "followed_up_at", "closed_at", "archived_at", "respond_due", "arrive_due", "close_due",
+    "extension_state", "extended_close_due", "supervised", "satisfaction", "rework_count", "version",
 )
 HOUSEHOLD_COLUMNS: tuple[str, ...] = (
     "id", "head_name", "id_number", "phone", "category", "building_code", "grid_code",
