@@ -100,6 +100,8 @@ def mask_phone(value: str | None) -> str | None:
     text = str(value).strip()
     if not text:
         return text
+    if len(text) == 11 and text.isdigit() and text[0] == "1":  # fast path: a plain mobile number
+        return f"{text[:3]}****{text[-4:]}"
     compact = re.sub(r"[\s-]", "", text)
     mobile = _MOBILE.match(compact)
     if mobile:
@@ -211,10 +213,22 @@ def mask_frame(
         if masker is None:
             msg = f"column {column!r}: unknown personal-data kind {kind!r}; use one of {', '.join(MASKERS)}"
             raise ValueError(msg)
-        out[column] = out[column].astype(object).map(lambda v, m=masker: _mask_cell(m, v))
+        out[column] = map_unique(out[column], lambda v, m=masker: _mask_cell(m, v))
     return out
 
 
+def map_unique(series: pd.Series, func: Callable[[object], object]) -> pd.Series:
+    """``series.map(func)`` computing ``func`` once per distinct value (missing values kept)."""
+    values = series.astype(object)
+    present = values.notna()
+    out = values.copy()
+    if present.any():
+        mapping = {v: func(v) for v in pd.unique(values[present])}
+        out[present] = values[present].map(mapping)
+    return out
+
+
+_DIGIT_RUN = re.compile(r"\d{3}")
 _ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 _MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d[\s-]?\d{4}[\s-]?\d{4})(?!\d)")
 _LANDLINE_IN_TEXT = re.compile(r"(?<!\d)(0\d{2,3}-\d{7,8})(?!\d)")
@@ -235,7 +249,7 @@ def scrub_text(value: str | None, *, redact: bool = False) -> str | None:
         number becomes ``"***"``. Names inside free text cannot be recognised reliably and are
         left as written. ``None``/``""`` unchanged.
     """
-    if not value:
+    if not value or not _DIGIT_RUN.search(value):
         return value
 
     def sub(masker: Callable[[str | None], str | None]) -> Callable[[re.Match[str]], str]:

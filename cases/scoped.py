@@ -25,7 +25,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from cases import audit
-from cases.masking import MASKERS, mask_frame, scrub_text
+from cases.masking import MASKERS, map_unique, mask_frame, scrub_text
 from cases.models import Case, CaseEvent
 from cases.people import Household, Visit, WorkerTrack
 from cases.scope import Scope
@@ -110,6 +110,15 @@ def _frame(rows: Iterable[Any], columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(columns))
 
 
+def _columns(model: Any, columns: tuple[str, ...]) -> Select[Any]:
+    """A SELECT of plain columns (no ORM objects: tens of thousands of rows stay fast)."""
+    return select(*(getattr(model, c) for c in columns))
+
+
+def _rows(session: Session, query: Select[Any], columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in session.execute(query)], columns=list(columns))
+
+
 def _protect(frame: pd.DataFrame, kind: str, scope: Scope) -> pd.DataFrame:
     """Mask (or, for aggregate-only roles, blank) personal columns and scrub free text."""
     personal = {c: k for c, k in PERSONAL_FIELDS.get(kind, {}).items() if c in frame.columns}
@@ -117,9 +126,7 @@ def _protect(frame: pd.DataFrame, kind: str, scope: Scope) -> pd.DataFrame:
     redact = not scope.records_allowed
     for column in TEXT_FIELDS.get(kind, ()):
         if column in out.columns:
-            out[column] = out[column].astype(object).map(
-                lambda v: scrub_text(v, redact=redact) if isinstance(v, str) else v
-            )
+            out[column] = map_unique(out[column], lambda v: scrub_text(v, redact=redact) if isinstance(v, str) else v)
     return out
 
 
@@ -150,7 +157,7 @@ def _case_query(
     until: datetime | None,
     search: str | None,
 ) -> Select[Any]:
-    query = select(Case).where(scope.clause(Case))
+    query = _columns(Case, CASE_COLUMNS).where(scope.clause(Case))
     if states:
         query = query.where(Case.state.in_([str(s) for s in states]))
     if category:
@@ -214,7 +221,7 @@ def list_cases(
     query = _case_query(scope, states=states, category=category, source=source, area_code=area_code,
                         since=since, until=until, search=search)
     query = query.order_by(Case.reported_at.desc(), Case.id.desc()).limit(_limit(limit)).offset(_offset(offset))
-    return _protect(_frame(session.scalars(query), CASE_COLUMNS), "case", scope)
+    return _protect(_rows(session, query, CASE_COLUMNS), "case", scope)
 
 
 def count_cases(
@@ -306,14 +313,14 @@ def list_households(
         For ``leader`` (use :func:`count_households`).
     """
     scope.require_records()
-    query = select(Household).where(scope.clause(Household))
+    query = _columns(Household, HOUSEHOLD_COLUMNS).where(scope.clause(Household))
     if category:
         query = query.where(Household.category == str(category))
     area = _area_filter(Household, area_code)
     if area is not None:
         query = query.where(area)
     query = query.order_by(Household.grid_code, Household.id).limit(_limit(limit))
-    return _protect(_frame(session.scalars(query), HOUSEHOLD_COLUMNS), "household", scope)
+    return _protect(_rows(session, query, HOUSEHOLD_COLUMNS), "household", scope)
 
 
 def count_households(session: Session, scope: Scope, *, by: str = "grid") -> pd.DataFrame:
@@ -489,12 +496,12 @@ def worker_positions(session: Session, scope: Scope, *, at: datetime | None = No
         latest = latest.where(WorkerTrack.at <= at)
     latest = latest.group_by(WorkerTrack.worker_id).subquery()
     query = (
-        select(WorkerTrack)
+        _columns(WorkerTrack, TRACK_COLUMNS)
         .join(latest, and_(WorkerTrack.worker_id == latest.c.worker_id, WorkerTrack.at == latest.c.at))
         .where(scope.clause(WorkerTrack))
         .order_by(WorkerTrack.worker_id, WorkerTrack.id.desc())
     )
-    frame = _frame(session.scalars(query), TRACK_COLUMNS)
+    frame = _rows(session, query, TRACK_COLUMNS)
     return frame.drop_duplicates("worker_id", ignore_index=True)
 
 
@@ -520,13 +527,14 @@ def worker_track(
         For ``leader``.
     """
     scope.require_records()
-    query = select(WorkerTrack).where(scope.clause(WorkerTrack), WorkerTrack.worker_id == str(worker_id))
+    query = _columns(WorkerTrack, TRACK_COLUMNS).where(scope.clause(WorkerTrack),
+                                                       WorkerTrack.worker_id == str(worker_id))
     if since:
         query = query.where(WorkerTrack.at >= since)
     if until:
         query = query.where(WorkerTrack.at < until)
     query = query.order_by(WorkerTrack.at, WorkerTrack.id).limit(_limit(limit))
-    return _frame(session.scalars(query), TRACK_COLUMNS)
+    return _rows(session, query, TRACK_COLUMNS)
 
 
 # -- unmasking -------------------------------------------------------------------------------
