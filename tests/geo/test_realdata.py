@@ -86,3 +86,67 @@ def test_nyc_build_with_field_mapping(nyc):
     cd = layers["communities"]
     assert (cd["parent_code"] == cd["code"].str[0]).mean() == 1.0
     assert any(n.startswith("communities: parent_code inferred") for n in report["notes"])
+
+
+def _joined(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_hangzhou_events_join_agrees_with_reporting_grid(hangzhou):
+    out = hangzhou["out"] / "joined.csv"
+    res = run_geo("join", "--hierarchy", hangzhou["out"] / "h.gpkg", "--incidents",
+                  hangzhou["src"] / "grid_events.geojson", "--out", out)
+    assert res.returncode == 0, res.stderr
+    joined = _joined(out)
+    events = gpd.read_file(hangzhou["src"] / "grid_events.geojson")
+    assert len(joined) == len(events) == 228
+    assert (joined["event_id"] == events["event_id"].astype(str)).all()
+    # 上报部门 is e.g. 灯芯巷网格1; the grid's name (所属组织) is 天水街道灯芯巷社区灯芯巷社区网格1
+    grids = read_hierarchy(hangzhou["out"] / "h.gpkg")["grids"]
+    names = grids.groupby("code")["name"].first()
+    joined_names = joined["grid_code"].map(names).fillna("").str.replace("社区", "", regex=False)
+    agree = np.array([n.endswith(dept) for n, dept in zip(joined_names, joined["上报部门"])])
+    rate = agree.mean()
+    print(f"Hangzhou: joined grid agrees with 上报部门 for {agree.sum()}/{len(agree)} events ({rate:.1%})")
+    assert rate >= 0.95
+    assert (joined["street_code"] == "TS").all()  # all 228 events are in 天水街道
+
+
+BOROUGHS = {"MANHATTAN": "1", "BRONX": "2", "BROOKLYN": "3", "QUEENS": "4", "STATEN ISLAND": "5"}
+
+
+def test_nyc_311_join_against_the_records_own_fields(nyc):
+    csv_path = nyc["src"] / "nyc311_2022-05-01_sample.csv"
+    out = nyc["out"] / "joined.csv"
+    res = run_geo("join", "--hierarchy", nyc["out"] / "h.gpkg", "--incidents", csv_path, "--out", out)
+    assert res.returncode == 0, res.stderr
+    source = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    joined = _joined(out)
+    assert len(source) == len(joined) == 924
+    assert list(joined.columns) == list(source.columns) + [
+        "street_code", "community_code", "grid_code", "building_code", "join_status", "distance_m"]
+    assert (joined[source.columns].to_numpy() == source.to_numpy()).all()
+    no_coords = (source["Latitude"] == "") | (source["Longitude"] == "")
+    assert no_coords.sum() == 11
+    assert (joined.loc[no_coords, "join_status"] == "missing_coordinates").all()
+    assert set(joined["join_status"]) <= {"ok", "snapped", "outside", "swapped", "missing_coordinates",
+                                          "invalid_coordinates"}
+    # answer key: Community Board '01 BRONX' is boro_cd 201; Borough 'BRONX' is borough code 2
+    parts = source["Community Board"].str.extract(r"^(\d\d) (.+)$")
+    key = parts[1].map(BOROUGHS) + parts[0]
+    has_key = key.notna() & (joined["community_code"] != "")
+    cd_rate = (key[has_key] == joined.loc[has_key, "community_code"]).mean()
+    boro = source["Borough"].map(BOROUGHS)
+    has_boro = boro.notna() & (joined["street_code"] != "")
+    boro_rate = (boro[has_boro] == joined.loc[has_boro, "street_code"]).mean()
+    print(f"NYC: community district agrees for {cd_rate:.1%} of {has_key.sum()} keyed rows, "
+          f"borough for {boro_rate:.1%} of {has_boro.sum()}")
+    assert has_key.sum() > 850 and cd_rate >= 0.97 and boro_rate >= 0.99
+    # points in areas no community district covers are kept and reported with a blank district
+    located = ~no_coords
+    uncovered = located & (joined["community_code"] == "")
+    print(f"NYC: {uncovered.sum()} located rows lie in no community district "
+          f"(statuses {joined.loc[uncovered, 'join_status'].value_counts().to_dict()})")
+    assert (joined.loc[located, "grid_code"] != "").mean() > 0.98

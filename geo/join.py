@@ -1,0 +1,337 @@
+"""The fast incident join: every point gets its street, community, grid and building in one pass.
+
+Design (see ``bench/join_bench.py`` for the figures):
+
+- points stay as x/y float arrays (no shapely Points except for the few snapped ones);
+- the grid and building layers each get a :class:`~geo.cellindex.CellIndex` (one array lookup
+  per point, exact tests only near boundaries);
+- street and community come from the grid's parent chain wherever the hierarchy nests
+  (checked per feature: the grid lies inside its parent within the sliver tolerance); points
+  in grids that do not nest, or in no grid, are tested directly against the upper levels;
+- points outside every grid but within ``snap_m`` metres of one are ``snapped`` to the nearest
+  grid (nearest in the metric CRS);
+- a point on an edge shared by two features belongs to the one with the lowest code
+  (then the lowest position in the layer): one deterministic answer.
+
+Statuses: ``ok``, ``snapped``, ``outside``, ``swapped`` (latitude/longitude given the wrong way
+round, detected and fixed, then joined), ``missing_coordinates``, ``invalid_coordinates``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Transformer
+
+from core.constants import JOIN_STATUSES, LEVELS, SLIVER_TOLERANCE_M2, SNAP_DISTANCE_M, STORAGE_CRS
+from geo.cellindex import CellIndex
+from geo.coords import to_wgs84
+from geo.metric import choose_metric_crs
+
+#: Output columns of :meth:`HierarchyIndex.join`, in order.
+JOIN_COLUMNS = ("street_code", "community_code", "grid_code", "building_code", "join_status", "distance_m",
+                "lon", "lat")
+CODE_COLUMNS = {"streets": "street_code", "communities": "community_code", "grids": "grid_code",
+                "buildings": "building_code"}
+_S = {name: i for i, name in enumerate(JOIN_STATUSES)}
+OK, SNAPPED, OUTSIDE, SWAPPED, MISSING, INVALID = (_S[k] for k in JOIN_STATUSES)
+_M_PER_DEG = 111_320.0
+
+
+def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates as floats, with a flag for values that are present but not numbers.
+
+    Parameters
+    ----------
+    values : array-like of numbers or text
+        Empty text, None and NaN count as missing.
+
+    Returns
+    -------
+    (float array with NaN where missing or bad, bool array True where present but not a number)
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiu":
+        return arr.astype(float), np.zeros(len(arr), dtype=bool)
+    series = pd.Series(arr, dtype=object)
+    text = series.where(series.notna(), "").astype(str).str.strip().str.rstrip("°").str.strip()
+    missing = text.isin(["", "nan", "NaN", "None", "null", "NULL"])
+    nums = np.array(pd.to_numeric(text.where(~missing, None), errors="coerce"), dtype=float)
+    bad = np.isnan(nums) & ~missing.to_numpy()
+    return nums, bad
+
+
+class _Level:
+    """Arrays of one non-empty level."""
+
+    def __init__(self, name: str, gdf) -> None:
+        self.name = name
+        self.codes = gdf["code"].fillna("").astype(str).to_numpy(dtype=object)
+        self.parent_codes = gdf["parent_code"].fillna("").astype(str).to_numpy(dtype=object)
+        geoms = gdf.geometry.to_numpy()
+        self.geoms = np.asarray(geoms, dtype=object)
+        # the deterministic rule: lowest code wins, then the lowest position
+        order = np.lexsort((np.arange(len(self.codes)), self.codes.astype(str)))
+        self.rank = np.empty(len(order), dtype=np.int64)
+        self.rank[order] = np.arange(len(order))
+        self._index: CellIndex | None = None
+        self.main_parent = np.full(len(self.codes), -1, dtype=np.int64)
+        self.nests = np.zeros(len(self.codes), dtype=bool)
+
+    def index(self, max_cells: int) -> CellIndex:
+        if self._index is None:
+            self._index = CellIndex(self.geoms, rank=self.rank, max_cells=max_cells)
+        return self._index
+
+
+class HierarchyIndex:
+    """Build once, join many times: the in-memory spatial index of a hierarchy.
+
+    Parameters
+    ----------
+    layers : dict of str to GeoDataFrame
+        ``streets``, ``communities``, ``grids``, ``buildings`` (missing or empty allowed) with
+        columns ``code``, ``parent_code``, geometry, in EPSG:4490 (as from :func:`geo.read_hierarchy`).
+    metric_crs : str, optional
+        Metric CRS for distances (snapping); default: chosen from the data's location.
+    tolerance_m2 : float
+        Sliver tolerance (m²) used to decide whether a feature nests in its parent.
+    max_cells : int
+        Cell budget of each level's cell index.
+    """
+
+    def __init__(self, layers: dict, *, metric_crs: str | None = None,
+                 tolerance_m2: float = SLIVER_TOLERANCE_M2, max_cells: int = 1_000_000) -> None:
+        self.levels: dict[str, _Level] = {}
+        for name in LEVELS:
+            gdf = layers.get(name)
+            if gdf is not None and len(gdf):
+                if gdf.crs is not None and gdf.crs.to_epsg() != 4490:
+                    gdf = gdf.to_crs(STORAGE_CRS)
+                self.levels[name] = _Level(name, gdf)
+        self.max_cells = max_cells
+        self.tolerance_m2 = tolerance_m2
+        all_geoms = [lv.geoms for lv in self.levels.values()]
+        geoms = np.concatenate(all_geoms) if all_geoms else np.zeros(0, dtype=object)
+        geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))] if len(geoms) else geoms
+        if len(geoms):
+            b = shapely.bounds(geoms)
+            self.extent = (float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+        else:
+            self.extent = (math.nan,) * 4
+        cx = (self.extent[0] + self.extent[2]) / 2
+        cy = (self.extent[1] + self.extent[3]) / 2
+        self.metric_crs = metric_crs or choose_metric_crs(cx, cy, preferred=None)
+        self._m_per_deg_x = _M_PER_DEG * max(math.cos(math.radians(cy)), 0.01) if math.isfinite(cy) else _M_PER_DEG
+        self._to_metric = Transformer.from_crs(STORAGE_CRS, self.metric_crs, always_xy=True)
+        self._grid_tree = None
+        self._link_parents()
+
+    # -- nesting ---------------------------------------------------------------------------
+    def parent_of(self, level: str) -> str | None:
+        """Nearest present level above ``level``."""
+        idx = LEVELS.index(level)
+        for above in reversed(LEVELS[:idx]):
+            if above in self.levels:
+                return above
+        return None
+
+    def _link_parents(self) -> None:
+        """Per feature of communities and grids: its main spatial parent and whether it nests."""
+        area_scale = self._m_per_deg_x * 110_574.0  # deg² → m², locally
+        for name in ("communities", "grids"):
+            above = self.parent_of(name)
+            if name not in self.levels or above is None:
+                continue
+            child, parent = self.levels[name], self.levels[above]
+            usable = ~(shapely.is_missing(child.geoms) | shapely.is_empty(child.geoms))
+            if not usable.any():
+                continue
+            shapely.prepare(parent.geoms)
+            idx = np.flatnonzero(usable)
+            pts = shapely.point_on_surface(child.geoms[idx])
+            tree = shapely.STRtree(parent.geoms)
+            pi_, gi_ = tree.query(pts, predicate="intersects")
+            main = np.full(len(idx), -1, dtype=np.int64)
+            if len(pi_):
+                order = np.lexsort((parent.rank[gi_], pi_))
+                pi_, gi_ = pi_[order], gi_[order]
+                first = np.ones(len(pi_), dtype=bool)
+                first[1:] = pi_[1:] != pi_[:-1]
+                main[pi_[first]] = gi_[first]
+            has = main >= 0
+            covered = np.zeros(len(idx), dtype=bool)
+            covered[has] = shapely.covers(parent.geoms[main[has]], child.geoms[idx[has]])
+            child.main_parent[idx] = main
+            child.nests[idx] = covered
+            rest = idx[~covered]
+            if not len(rest):
+                continue
+            ci, pi = tree.query(child.geoms[rest], predicate="intersects")
+            if not len(ci):
+                continue
+            areas = shapely.area(shapely.intersection(child.geoms[rest[ci]], parent.geoms[pi])) * area_scale
+            frame = pd.DataFrame({"c": ci, "p": pi, "a": areas, "r": parent.rank[pi]})
+            frame = frame.sort_values(["c", "a", "r"], ascending=[True, False, True]).drop_duplicates("c")
+            child_area = shapely.area(child.geoms[rest[frame["c"].to_numpy()]]) * area_scale
+            best = rest[frame["c"].to_numpy()]
+            child.main_parent[best] = frame["p"].to_numpy()
+            child.nests[best] = (child_area - frame["a"].to_numpy()) <= self.tolerance_m2
+
+    # -- joining ---------------------------------------------------------------------------
+    def join_arrays(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> dict:
+        """The join as arrays (positions into each level, -1 for none).
+
+        Returns
+        -------
+        dict with ``streets``, ``communities``, ``grids``, ``buildings`` (int64 positions),
+        ``status`` (int8 index into :data:`core.constants.JOIN_STATUSES`), ``distance_m``,
+        ``lon``, ``lat`` (corrected, EPSG:4490).
+        """
+        x, bad_x = parse_coordinates(lon)
+        y, bad_y = parse_coordinates(lat)
+        n = len(x)
+        if len(y) != n:
+            msg = f"lon and lat differ in length ({n} and {len(y)})"
+            raise ValueError(msg)
+        status = np.full(n, OK, dtype=np.int8)
+        missing = (np.isnan(x) & ~bad_x) | (np.isnan(y) & ~bad_y)
+        missing |= (x == 0) & (y == 0)  # 0,0 is how many systems write "no fix"
+        invalid = (bad_x | bad_y) & ~missing
+        finite = ~(missing | invalid)
+        # swapped: as given outside the hierarchy (with a margin) but inside when swapped
+        margin = max(float(snap_m), 1000.0)
+        ex0, ey0, ex1, ey1 = self.extent
+        mx = margin / self._m_per_deg_x
+        my = margin / 110_574.0
+
+        def inside(a, b):
+            return (a >= ex0 - mx) & (a <= ex1 + mx) & (b >= ey0 - my) & (b <= ey1 + my)
+
+        swapped = finite & ~inside(x, y) & inside(y, x)
+        if swapped.any():
+            x[swapped], y[swapped] = y[swapped], x[swapped].copy()
+        out_of_range = finite & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
+        invalid |= out_of_range
+        valid = finite & ~out_of_range
+        status[missing] = MISSING
+        status[invalid] = INVALID
+        x[~valid] = np.nan
+        y[~valid] = np.nan
+        if coords != "wgs84" and valid.any():
+            vi = np.flatnonzero(valid)
+            x[vi], y[vi] = to_wgs84(x[vi], y[vi], coords)
+        result = {lv: np.full(n, -1, dtype=np.int64) for lv in LEVELS}
+        distance = np.full(n, np.nan)
+        distance[valid] = 0.0
+        grids = self.levels.get("grids")
+        snapped = np.zeros(n, dtype=bool)
+        if grids is not None:
+            g = grids.index(self.max_cells).lookup(x, y)
+            result["grids"] = g
+            lost = np.flatnonzero(valid & (g < 0))
+            if len(lost) and snap_m > 0:
+                near, dist = self._snap(x[lost], y[lost], snap_m)
+                hit = near >= 0
+                g[lost[hit]] = near[hit]
+                snapped[lost[hit]] = True
+                distance[lost] = np.where(hit, dist, np.nan)
+        else:
+            lost = np.flatnonzero(valid)
+        # upper levels: chain where the hierarchy nests, direct test elsewhere
+        for name in ("communities", "streets"):
+            if name not in self.levels:
+                continue
+            below = next((lv for lv in ("grids", "communities") if lv in self.levels
+                          and self.parent_of(lv) == name), None)
+            r = np.full(n, -1, dtype=np.int64)
+            todo = valid & ~snapped
+            if below is not None:
+                child = self.levels[below]
+                c = result[below]
+                has = c >= 0
+                cc = c[has]
+                chain = np.zeros(n, dtype=bool)
+                chain[has] = child.nests[cc] | snapped[has]
+                r[chain] = child.main_parent[c[chain]]
+                todo &= ~chain
+            ti = np.flatnonzero(todo)
+            if len(ti):
+                r[ti] = self.levels[name].index(self.max_cells).lookup(x[ti], y[ti])
+            result[name] = r
+        if "buildings" in self.levels:
+            bi = np.flatnonzero(valid & ~snapped)
+            if len(bi):
+                result["buildings"][bi] = self.levels["buildings"].index(self.max_cells).lookup(x[bi], y[bi])
+        lost_mask = np.zeros(n, dtype=bool)
+        lost_mask[lost] = True
+        status[valid & snapped] = SNAPPED
+        status[valid & lost_mask & ~snapped] = OUTSIDE
+        status[valid & swapped] = SWAPPED
+        result.update(status=status, distance_m=distance, lon=x, lat=y)
+        return result
+
+    def _snap(self, x: np.ndarray, y: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest grid within ``snap_m`` metres (metric CRS), else -1."""
+        grids = self.levels["grids"]
+        if self._grid_tree is None:
+            import geopandas as gpd
+
+            metric = gpd.GeoSeries(grids.geoms, crs=STORAGE_CRS).to_crs(self.metric_crs).to_numpy()
+            self._grid_tree = shapely.STRtree(metric)
+        mx, my = self._to_metric.transform(x, y)
+        pts = shapely.points(mx, my)
+        near = np.full(len(x), -1, dtype=np.int64)
+        dist = np.full(len(x), np.nan)
+        (pi, gi), d = self._grid_tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=True)
+        if len(pi):
+            frame = pd.DataFrame({"p": pi, "g": gi, "d": d, "r": grids.rank[gi]})
+            frame = frame.sort_values(["p", "d", "r"]).drop_duplicates("p")
+            near[frame["p"].to_numpy()] = frame["g"].to_numpy()
+            dist[frame["p"].to_numpy()] = frame["d"].to_numpy()
+        return near, dist
+
+    def codes(self, level: str, positions: np.ndarray) -> np.ndarray:
+        """Codes of ``level`` at ``positions`` (object array, None where -1)."""
+        lv = self.levels.get(level)
+        out = np.full(len(positions), None, dtype=object)
+        if lv is None:
+            return out
+        has = positions >= 0
+        out[has] = lv.codes[positions[has]]
+        return out
+
+    def join(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> pd.DataFrame:
+        """Join points onto the hierarchy.
+
+        Parameters
+        ----------
+        lon, lat : array-like
+            Longitude and latitude in degrees (numbers, or text: empty means missing).
+        coords : str
+            ``wgs84`` (also CGCS2000), ``gcj02`` (AMap, Tencent, WeChat) or ``bd09`` (Baidu).
+        snap_m : float
+            Points outside every grid but within this many metres of one are ``snapped`` to it.
+
+        Returns
+        -------
+        DataFrame
+            One row per input point, same order, columns ``street_code``, ``community_code``,
+            ``grid_code``, ``building_code`` (str, missing when none), ``join_status`` (one of
+            ``ok``, ``snapped``, ``outside``, ``swapped``, ``missing_coordinates``,
+            ``invalid_coordinates``), ``distance_m`` (m to the grid: 0 inside, the snapping
+            distance when snapped, NaN otherwise), ``lon``, ``lat`` (corrected: swapped fixed,
+            GCJ-02/BD-09 converted; EPSG:4490 degrees).
+        """
+        res = self.join_arrays(lon, lat, coords=coords, snap_m=snap_m)
+        data = {CODE_COLUMNS[lv]: pd.array(self.codes(lv, res[lv]), dtype="str") for lv in LEVELS}
+        statuses = np.asarray(JOIN_STATUSES, dtype=object)
+        data["join_status"] = pd.array(statuses[res["status"]], dtype="str")
+        data["distance_m"] = res["distance_m"]
+        data["lon"] = res["lon"]
+        data["lat"] = res["lat"]
+        index = lon.index if isinstance(lon, pd.Series) else None
+        return pd.DataFrame(data, index=index)
