@@ -30,9 +30,11 @@ SESSION_KEY = "auth"
 #: Message shown once on the sign-in page (session expired, signed out).
 NOTICE_KEY = "auth_notice"
 #: Pages (by url_path) that only some roles may open; every other page is open to every role,
-#: and reads inside it are scoped by :mod:`cases.scoped`.
+#: and reads inside it are scoped by :mod:`cases.scoped`. Every page must still call
+#: :func:`require_role` (or :func:`current_user`) first: a page file can be reached without the
+#: router (Streamlit's pages-folder mode), and then only its own check protects it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
-    "audit": frozenset({"admin"}),
+    "audit-log": frozenset({"admin"}),
 }
 
 
@@ -276,8 +278,8 @@ def gate(pages: list[Any], language: str) -> Any:
     """
     user = current_user()
     if user is None:
-        login = st.Page(Path(__file__).with_name("login.py"), title=t("page_login", language), icon="🔐", url_path="login",
-                        default=True)
+        login = st.Page(Path(__file__).with_name("login.py"), title=t("page_login", language),
+                        icon=":material/login:", url_path="sign-in", default=True)
         return st.navigation([login], position="hidden")
     visible = [p for p in pages if allowed(p, user.role)]
     with st.sidebar:
@@ -285,7 +287,7 @@ def gate(pages: list[Any], language: str) -> Any:
 
         st.caption(t("auth_signed_in_as", language, name=md_escape(user.display_name),
                      role=ROLES[user.role].text(language)))
-        if st.button(t("auth_sign_out", language), key="auth_sign_out", icon="🚪"):
+        if st.button(t("auth_sign_out", language), key="auth_sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()
     return st.navigation(visible)

@@ -53,7 +53,7 @@ if oidc_configured():
         if problem is None:
             st.rerun()
         st.error(t(problem, language))
-    elif st.button(t("auth_sso", language), key="login_sso", icon="🔑"):
+    elif st.button(t("auth_sso", language), key="login_sso", icon=":material/key:"):
         st.login()
 
 current = settings()

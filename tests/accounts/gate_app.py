@@ -20,6 +20,6 @@ def home() -> None:
 init_state()
 PAGES = [
     st.Page(home, title="Home", url_path="home", default=True),
-    st.Page(PAGES_DIR / "audit.py", title="Audit", url_path="audit"),
+    st.Page(PAGES_DIR / "audit.py", title="Audit", url_path="audit-log"),
 ]
 gate(PAGES, lang()).run()
