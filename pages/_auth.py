@@ -27,6 +27,8 @@ from cases.scope import Scope
 from core.i18n import t
 
 SESSION_KEY = "auth"
+#: The signed-in account's :class:`~cases.scope.Scope`, kept in step for ``pages._state``.
+SCOPE_KEY = "scope"
 #: Message shown once on the sign-in page (session expired, signed out).
 NOTICE_KEY = "auth_notice"
 #: Pages (by url_path) that only some roles may open; every other page is open to every role,
@@ -110,6 +112,7 @@ def _audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> Non
 def _end(notice: str | None, action: str | None) -> None:
     state = _state()
     st.session_state.pop(SESSION_KEY, None)
+    st.session_state.pop(SCOPE_KEY, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
     if state and action:
@@ -143,7 +146,9 @@ def current_user() -> SignedIn | None:
         return None
     state["last_activity"] = now
     fields = SignedIn.__dataclass_fields__
-    return SignedIn(**{k: v for k, v in state["user"].items() if k in fields})
+    user = SignedIn(**{k: v for k, v in state["user"].items() if k in fields})
+    st.session_state[SCOPE_KEY] = user.scope  # what pages._state.current_scope() hands the pages
+    return user
 
 
 def current_scope() -> Scope | None:

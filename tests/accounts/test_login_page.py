@@ -97,6 +97,7 @@ def test_right_password_opens_the_role_pages(app_store):
     assert not at.exception, at.exception
     assert at.title[0].value == "home"
     assert any(m.value == "scope:worker:370811004001001" for m in at.markdown)
+    assert at.session_state["scope"].role == "worker"  # what pages._state.current_scope() returns
     # the display name is shown as text, not as a link
     caption = " ".join(c.value for c in at.caption)
     assert "网格员\\[点我\\]\\(http\\://x\\)" in caption
@@ -132,6 +133,7 @@ def test_session_timeout_and_sign_out(app_store):
     at.run()
     assert at.title[0].value == "网格指挥台 · 登录"
     assert at.info[0].value == "长时间未操作，已自动退出，请重新登录。"
+    assert "scope" not in at.session_state
     at = _sign_in(at, "admin", "Admin#2026")
     at.button(key="auth_sign_out").click().run()
     assert at.title[0].value == "网格指挥台 · 登录"
