@@ -29,9 +29,13 @@ language = lang()
 
 # --- PAGES -------------------------------------------------------------------------------
 # The page list. Each helper adds its own pages here (one line each); keep the order.
+# A url_path must not equal a file name in pages/ (e.g. not "command_map"): on a fresh server
+# Streamlit's old pages-folder mode would run that file directly, bypassing this router.
 PAGES = [
-    st.Page("pages/hierarchy_map.py", title=t("page_hierarchy", language), icon="🗺️",
+    st.Page("pages/hierarchy_map.py", title=t("page_hierarchy", language), icon=":material/map:",
             url_path="hierarchy", default=True),
+    st.Page("pages/command_map.py", title=t("page_map", language), icon=":material/emergency:",
+            url_path="command"),
 ]
 # --- END PAGES ---------------------------------------------------------------------------
 

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import branca.colormap
 import folium
+from branca.element import MacroElement
+from folium.template import Template
 from folium.elements import JSCSSMixin
 
 from core.errors import GridCommandError
@@ -40,6 +42,8 @@ STATIC_URL = "/app/static"
 VENDOR_URL = f"{STATIC_URL}/vendor"
 #: The project's own style sheet (committed, ``static/css/gridcommand.css``).
 STYLE_URL = f"{STATIC_URL}/css/gridcommand.css"
+#: Deepest zoom of the map (building level).
+MAX_ZOOM = 19
 #: Background of a map without a basemap.
 PLAIN_BACKGROUND = "#eef0ec"
 
@@ -275,12 +279,30 @@ class ProjectStyle(JSCSSMixin):
     default_css = [("gridcommand_css", STYLE_URL)]
 
 
+class MetricScale(MacroElement):
+    """A metric-only scale bar (folium's ``control_scale`` also draws feet and miles)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 160}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+
 class OfflineMap(folium.Map):
     """A folium map that localizes its assets (and its children's) whenever it renders."""
 
     def render(self, **kwargs):  # noqa: D102 - folium's hook
         localize(self)
         super().render(**kwargs)
+
+    def add_child(self, child, name=None, index=None):  # noqa: D102 - folium's hook
+        # streamlit-folium adds `feature_group_to_add` after rendering the map and then reads
+        # every element's asset lists itself: localize what arrives at that moment too.
+        localize(child)
+        return super().add_child(child, name=name, index=index)
 
 
 def offline_map(*, background: str = PLAIN_BACKGROUND, **kwargs) -> OfflineMap:
@@ -291,17 +313,19 @@ def offline_map(*, background: str = PLAIN_BACKGROUND, **kwargs) -> OfflineMap:
     background : str
         CSS colour of the map container (shown where no basemap tile is drawn).
     **kwargs
-        Passed to :class:`folium.Map`; ``tiles`` defaults to None (no basemap),
-        ``control_scale`` to True.
+        Passed to :class:`folium.Map`; ``tiles`` defaults to None (no basemap), ``maxZoom``
+        to :data:`MAX_ZOOM`. A metric scale bar is added.
 
     Returns
     -------
     OfflineMap
     """
     kwargs.setdefault("tiles", None)
-    kwargs.setdefault("control_scale", True)
+    # Without a tile layer the map itself must carry a max zoom (Leaflet.markercluster needs it).
+    kwargs.setdefault("maxZoom", MAX_ZOOM)
     fmap = OfflineMap(**kwargs)
     fmap.add_child(ProjectStyle(), name="gridcommand_style")
+    fmap.add_child(MetricScale(), name="gridcommand_scale")
     style = f"<style>.leaflet-container {{ background: {background}; }}</style>"
     fmap.get_root().header.add_child(folium.Element(style), name="gridcommand_background")
     return fmap

@@ -62,8 +62,8 @@ AGG_CLASS = "gc-agg"
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "lon", "lat", "category", "state")
 
-_CALLBACK = """
-var callback = function (row) {
+#: Turns one data row into a marker (folium wraps it as ``var callback = <this>;``).
+_CALLBACK = """function (row) {
     var icon = L.divIcon({
         className: 'gc-case-icon', iconSize: [16, 16], iconAnchor: [8, 8],
         html: '<div class="gc-case ' + row[4] + '" data-case="' + row[2] + '" style="background:'
@@ -72,8 +72,7 @@ var callback = function (row) {
     var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, riseOnHover: true});
     marker.bindTooltip(row[6], {className: 'gc-tooltip', direction: 'top', offset: [0, -8]});
     return marker;
-};
-"""
+}"""
 
 
 def check_cases(cases: pd.DataFrame) -> None:
@@ -172,21 +171,18 @@ def _alert_markers(cases: pd.DataFrame, *, lang: str, group: folium.FeatureGroup
         ).add_to(group)
 
 
-def grid_aggregates(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Per-grid counts of ``cases`` placed at a point inside each grid.
+def grid_aggregates(cases: pd.DataFrame) -> pd.DataFrame:
+    """Per-grid counts of case rows.
 
     Parameters
     ----------
     cases : DataFrame
-        ``grid_code``, ``state`` and optional boolean ``overdue``/``alert`` columns.
-    grids : GeoDataFrame
-        ``code``, ``name``, polygons in any set CRS.
+        ``grid_code``, ``state`` and optional ``due`` / boolean ``alert`` columns.
 
     Returns
     -------
     DataFrame
-        ``code``, ``name``, ``cases``, ``open``, ``overdue``, ``alerts``, ``lon``, ``lat``
-        (EPSG:4326 degrees); grids without cases are left out.
+        ``code``, ``cases``, ``open``, ``overdue``, ``alerts`` (one row per grid with cases).
     """
     from core.constants import OPEN_STATES
 
@@ -201,32 +197,39 @@ def grid_aggregates(cases: pd.DataFrame, grids: gpd.GeoDataFrame) -> pd.DataFram
     })
     counts = frame.groupby("code").agg(cases=("open", "size"), open=("open", "sum"),
                                        overdue=("overdue", "sum"), alerts=("alerts", "sum"))
+    return counts.reset_index()[["code", "cases", "open", "overdue", "alerts"]]
+
+
+def _anchor_points(grids: gpd.GeoDataFrame) -> pd.DataFrame:
+    """``code``, ``name``, ``lon``, ``lat`` (EPSG:4326) of a point inside each grid."""
     metric = grids.to_crs(DEFAULT_METRIC_CRS)
     points = metric.geometry.representative_point().to_crs("EPSG:4326")
-    where = pd.DataFrame({"code": grids["code"].astype(str).to_numpy(),
-                          "name": grids["name"].astype(str).to_numpy(),
-                          "lon": points.x.to_numpy(), "lat": points.y.to_numpy()})
-    out = where.merge(counts.reset_index(), on="code", how="inner")
-    return out[["code", "name", "cases", "open", "overdue", "alerts", "lon", "lat"]]
+    return pd.DataFrame({"code": grids["code"].astype(str).to_numpy(),
+                         "name": grids["name"].astype(str).to_numpy(),
+                         "lon": points.x.to_numpy(), "lat": points.y.to_numpy()})
 
 
-def _aggregate_layer(cases: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str, basemap: Basemap,
-                     group: folium.FeatureGroup) -> None:
-    agg = grid_aggregates(cases, grids)
+def _totals_markers(totals: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str, basemap: Basemap,
+                    group: folium.FeatureGroup) -> None:
+    agg = _anchor_points(grids).merge(totals.assign(code=totals["code"].astype(str)), on="code", how="inner")
+    agg = agg.loc[agg["cases"] > 0]
     if agg.empty:
         return
+    for column in ("open", "overdue", "alerts"):
+        if column not in agg.columns:
+            agg[column] = 0
     lon, lat = basemap.shift_lonlat(agg["lon"].to_numpy(), agg["lat"].to_numpy())
     biggest = max(int(agg["cases"].max()), 1)
     for i, row in enumerate(agg.itertuples(index=False)):
         size = int(22 + 26 * math.sqrt(row.cases / biggest))
         css = f"{AGG_CLASS} {AGG_CLASS}-alert" if row.alerts else AGG_CLASS
         html = (f'<div class="{css}" data-grid="{esc(row.code)}" style="width:{size}px;height:{size}px">'
-                f"{row.cases}</div>")
+                f"{int(row.cases)}</div>")
         tip = rows_html([
             (t("grid_code", lang), row.code),
-            (t("kpi_cases", lang), row.cases),
-            (t("kpi_open", lang), row.open),
-            (t("kpi_overdue", lang), row.overdue),
+            (t("kpi_cases", lang), int(row.cases)),
+            (t("kpi_open", lang), int(row.open)),
+            (t("kpi_overdue", lang), int(row.overdue)),
         ], title=row.name)
         folium.Marker(
             [round(float(lat[i]), 6), round(float(lon[i]), 6)],
@@ -234,6 +237,45 @@ def _aggregate_layer(cases: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str,
                                 icon_anchor=(size // 2, size // 2)),
             tooltip=folium.Tooltip(tip, class_name="gc-tooltip"),
         ).add_to(group)
+
+
+def build_case_totals_layer(
+    totals: pd.DataFrame,
+    *,
+    grids: gpd.GeoDataFrame,
+    name: str,
+    show: bool = True,
+    lang: str = "zh",
+    alerts: pd.DataFrame | None = None,
+    basemap: Basemap = NO_BASEMAP,
+) -> folium.FeatureGroup:
+    """Per-grid case totals as numbered bubbles (for more cases than the point limit).
+
+    Parameters
+    ----------
+    totals : DataFrame
+        ``code`` (grid code), ``cases``, ``open``; optional ``overdue``, ``alerts``. Counted on
+        the server (``cases.scoped.count_cases``) or by :func:`grid_aggregates`.
+    grids : GeoDataFrame
+        ``code``, ``name``, polygons in any set CRS: each bubble sits inside its grid.
+    alerts : DataFrame, optional
+        Unreached emergencies (case rows as for :func:`build_cases_layer`), drawn as ringed
+        single markers on top.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    missing = [c for c in ("code", "cases", "open") if c not in totals.columns]
+    if missing:
+        msg = f"totals frame lacks column(s) {', '.join(missing)}; expected code, cases, open"
+        raise ValueError(msg)
+    group = folium.FeatureGroup(name=name, show=show)
+    _totals_markers(totals, grids, lang=lang, basemap=basemap, group=group)
+    if alerts is not None and len(alerts):
+        check_cases(alerts)
+        _alert_markers(_located(alerts, basemap), lang=lang, group=group)
+    return group
 
 
 def build_cases_layer(
@@ -294,7 +336,7 @@ def build_cases_layer(
             msg = (f"{len(regular)} cases exceed the point limit {point_limit}: pass grids= to "
                    f"aggregate them per grid, or narrow the filter")
             raise ValueError(msg)
-        _aggregate_layer(regular, grids, lang=lang, basemap=basemap, group=group)
+        _totals_markers(grid_aggregates(regular), grids, lang=lang, basemap=basemap, group=group)
     elif len(regular):
         folium.plugins.FastMarkerCluster(
             _point_rows(regular, lang=lang, alert=np.zeros(len(regular), dtype=bool)),

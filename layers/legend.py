@@ -63,7 +63,7 @@ class Legend(MacroElement):
         self.css = f"{LEGEND_CLASS} {css}".strip()
         rows = "".join(f'<div><i style="background:{esc(color)}"></i>{esc(label)}</div>'
                        for color, label in items)
-        self.html = f'<div class="gc-legend-title">{esc(title)}</div>{rows}'
+        self.html = f'<div class="gc-legend-title">{esc(title)}</div><div class="gc-legend-rows">{rows}</div>'
 
 
     def render(self, **kwargs) -> None:  # noqa: D102 - folium's hook

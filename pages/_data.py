@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
 
@@ -24,3 +25,32 @@ def hierarchy(path: Path) -> dict[str, gpd.GeoDataFrame] | None:
     if not path.exists():
         return None
     return _read_hierarchy(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str):
+    """The case store's SQLAlchemy engine (one per server process and URL)."""
+    from cases.db import make_engine
+
+    return make_engine(url)
+
+
+#: Column names of the demo district's facilities.csv and their English keys.
+_FACILITY_COLUMNS = {"名称": "name", "类型": "kind", "经度": "lon", "纬度": "lat", "社区编码": "community_code"}
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _read_facilities(path: str, mtime_ns: int) -> pd.DataFrame:
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    frame = frame.rename(columns=_FACILITY_COLUMNS)
+    frame["lon"] = pd.to_numeric(frame["lon"], errors="coerce")
+    frame["lat"] = pd.to_numeric(frame["lat"], errors="coerce")
+    return frame
+
+
+def facilities(path: Path) -> pd.DataFrame | None:
+    """Service facilities (``name``, ``kind``, ``lon``, ``lat``) from a facilities CSV, if present."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    return _read_facilities(str(path.resolve()), path.stat().st_mtime_ns)

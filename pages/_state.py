@@ -45,3 +45,17 @@ def lang() -> str:
     """The UI language of this session (``zh`` or ``en``)."""
     value = st.session_state.get("lang") or "zh"
     return value if value in LANGUAGES else "zh"
+
+
+def current_scope():
+    """The signed-in caller's :class:`cases.scope.Scope`.
+
+    The sign-in gate stores it in ``st.session_state["scope"]``; until one is installed the
+    dashboard runs as the district command centre (``commander``).
+    """
+    from cases.scope import Scope
+
+    scope = st.session_state.get("scope")
+    if isinstance(scope, Scope):
+        return scope
+    return Scope(role="commander", username="command-centre")

@@ -65,3 +65,24 @@ def js_text(html: str) -> str:
     import re
 
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), html)
+
+
+def js_syntax_errors(html: str) -> list[str]:
+    """Syntax errors of the inline scripts of a rendered page, checked by ``node --check``
+    (empty when node is missing: the browser tests still run the scripts)."""
+    import re
+    import shutil
+    import subprocess
+    import tempfile
+
+    node = shutil.which("node")
+    if node is None:
+        return []
+    errors = []
+    for script in re.findall(r"<script>(.*?)</script>", html, re.S):
+        with tempfile.NamedTemporaryFile("w", suffix=".js", delete=False, encoding="utf-8") as fh:
+            fh.write(script)
+        proc = subprocess.run([node, "--check", fh.name], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            errors.append(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "syntax error")
+    return errors

@@ -94,7 +94,10 @@ def test_offline_map_loads_only_local_assets() -> None:
 
 def test_unknown_remote_asset_is_refused() -> None:
     fmap = offline_map(location=[35.45, 116.6])
-    folium.plugins.Terminator().add_to(fmap)
+    with pytest.raises(AssetError, match="Terminator.*not installed locally"):
+        folium.plugins.Terminator().add_to(fmap)
+    group = folium.FeatureGroup().add_to(fmap)
+    folium.plugins.Terminator().add_to(group)  # nested later: caught when the map renders
     with pytest.raises(AssetError, match="Terminator.*not installed locally"):
         fmap.get_root().render()
 
@@ -103,9 +106,12 @@ def test_colormap_is_refused() -> None:
     import branca.colormap
 
     fmap = offline_map(location=[35.45, 116.6])
-    fmap.add_child(branca.colormap.LinearColormap(["#ffffff", "#000000"], vmin=0, vmax=1))
     with pytest.raises(AssetError, match="d3"):
-        localize(fmap)
+        fmap.add_child(branca.colormap.LinearColormap(["#ffffff", "#000000"], vmin=0, vmax=1))
+    group = folium.FeatureGroup()
+    group.add_child(branca.colormap.LinearColormap(["#ffffff", "#000000"], vmin=0, vmax=1))
+    with pytest.raises(AssetError, match="d3"):
+        localize(group)
 
 
 def test_class_defaults_are_not_mutated() -> None:
@@ -132,3 +138,27 @@ def test_st_folium_receives_local_asset_lists(monkeypatch: pytest.MonkeyPatch) -
     assert any("leaflet.js" in u for u in captured["js_links"])
     assert all(u.startswith("/app/static/") for u in links), links
     assert "://" not in captured["header"] + captured["html"]
+
+
+def test_st_folium_feature_groups_are_local_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Layers handed over as feature_group_to_add (added after the map rendered) stay local."""
+    import streamlit_folium
+
+    captured: dict = {}
+
+    def fake_component(**kwargs):
+        captured.update(kwargs)
+        return kwargs["default"]
+
+    monkeypatch.setattr(streamlit_folium, "_component_func", fake_component)
+    fmap = offline_map(location=[35.45, 116.6])
+    group = folium.FeatureGroup(name="live")
+    folium.plugins.FastMarkerCluster([[35.45, 116.6]]).add_to(group)
+    folium.plugins.HeatMap([[35.45, 116.6, 1.0]]).add_to(group)
+    streamlit_folium.st_folium(fmap, key="t", returned_objects=[], feature_group_to_add=[group],
+                               layer_control=folium.LayerControl())
+    links = captured["js_links"] + captured["css_links"]
+    assert any("leaflet.markercluster.js" in u for u in links)
+    assert any("leaflet-heat.js" in u for u in links)
+    assert all(u.startswith("/app/static/") for u in links), links
+    assert "://" not in captured["feature_group"]

@@ -11,10 +11,11 @@ import pandas as pd
 import pytest
 
 from layers.assets import offline_map
-from tests.layers.sample import js_text
+from tests.layers.sample import js_syntax_errors, js_text
 from layers.cases import (
     ALERT_CLASS,
     STATE_COLORS,
+    build_case_totals_layer,
     build_cases_layer,
     grid_aggregates,
 )
@@ -69,6 +70,7 @@ def test_points_are_clustered_with_state_colour_and_badge(hierarchy) -> None:
         assert row[3] == STATE_COLORS[case.state]
         assert f"gc-case-{case.category}" in row[4]
     assert {row[5] for row in rows} <= {"突", "纠", "隐", "诉"}
+    assert js_syntax_errors(html) == []
     assert "/app/static/vendor/markercluster/leaflet.markercluster.js" in html
 
 
@@ -113,13 +115,32 @@ def test_above_the_point_limit_without_grids_is_refused(hierarchy) -> None:
 def test_grid_aggregates_count_open_overdue_alerts(hierarchy) -> None:
     cases = _cases(60, hierarchy)
     cases["alert"] = cases.index % 10 == 0
-    agg = grid_aggregates(cases, hierarchy["grids"]).set_index("code")
+    agg = grid_aggregates(cases).set_index("code")
     expected = cases.groupby("grid_code").size()
     assert agg["cases"].sort_index().tolist() == expected.sort_index().tolist()
     open_expected = cases[cases["state"] != "closed"].groupby("grid_code").size()
     assert agg.loc[open_expected.index, "open"].tolist() == open_expected.tolist()
     assert agg["overdue"].sum() == (cases["due"] == "overdue").sum()
     assert agg["alerts"].sum() == cases["alert"].sum()
+
+
+def test_server_totals_layer_places_one_bubble_per_grid_inside_it(hierarchy) -> None:
+    grids = hierarchy["grids"]
+    codes = grids["code"].tolist()
+    totals = pd.DataFrame({"code": codes[:3], "cases": [50_000, 30_000, 0], "open": [10, 5, 0]})
+    alerts = _cases(2, hierarchy)
+    alerts[["category", "state", "alert"]] = ["emergency", "dispatched", True]
+    group = build_case_totals_layer(totals, grids=grids, name="案件", alerts=alerts)
+    html = _html(group)
+    bubbles = re.findall(r'data-grid=\\"([0-9]+)\\"[^>]*>(\d+)<', html)
+    assert sorted(bubbles) == sorted([(codes[0], "50000"), (codes[1], "30000")])
+    assert html.count(ALERT_CLASS) == 2
+    markers = [c for c in group._children.values() if isinstance(c, folium.Marker)]
+    polygons = grids.to_crs("EPSG:4326").set_index("code").geometry
+    from shapely.geometry import Point
+    for marker, code in zip(markers[:2], (codes[0], codes[1]), strict=True):
+        lat, lon = marker.location
+        assert polygons[code].contains(Point(lon, lat))
 
 
 def test_heat_mode_uses_local_leaflet_heat(hierarchy) -> None:

@@ -10,7 +10,7 @@ from layers.assets import offline_map
 from layers.choropleth import MEASURES, NO_DATA, PALETTE, build_choropleth_layer, class_breaks, classify
 from layers.facilities import build_facilities_layer
 from layers.workers import build_workers_layer
-from tests.layers.sample import js_text
+from tests.layers.sample import js_syntax_errors, js_text
 
 
 def _render(*groups) -> str:
@@ -47,6 +47,7 @@ def test_choropleth_missing_values_are_grey_and_tooltips_formatted(hierarchy) ->
     assert "50.0%" in feats[codes[0]]["tip"] and "On-time closure rate" in feats[codes[0]]["tip"]
     html = _render(group)
     assert "gc-legend" in html and "No data" in html
+    assert js_syntax_errors(html) == []
 
 
 def test_choropleth_rejects_unknown_measure(hierarchy) -> None:

@@ -1,0 +1,284 @@
+"""Page: the command-centre live map (指挥地图) - filters, KPI tiles, map, panel, case list.
+
+Thin wiring only: data from ``pages._command_data`` (scoped reads of the case store), layers
+from ``layers/``. The static part of the map (basemap, hierarchy, facilities) is the folium
+map itself, so streamlit-folium keeps the component - and the operator's view - across
+refreshes; the live parts (cases, workers, choropleth) go in as ``feature_group_to_add``.
+"""
+
+from __future__ import annotations
+
+import re
+import folium
+import numpy as np
+import pandas as pd
+import streamlit as st
+from shapely.geometry import Point
+from sqlalchemy.orm import Session
+from streamlit_folium import st_folium
+
+from cases import clock, scoped
+from core.constants import CATEGORIES, SOURCES, STATES
+from core.errors import GridCommandError
+from core.i18n import t
+from layers.basemaps import build_basemap
+from layers.cases import POINT_LIMIT, build_case_totals_layer, build_cases_layer, legend_items
+from layers.choropleth import MEASURES, build_choropleth_layer
+from layers.compose import bounds_of
+from layers.facilities import build_facilities_layer
+from layers.hierarchy import build_hierarchy_layers
+from layers.legend import Legend
+from layers.workers import build_workers_layer
+from layers.assets import offline_map
+from pages import _command_data as data_api
+from pages import _data
+from pages._state import current_scope, lang, settings
+
+CASE_ID = re.compile(r"^\s*#(\d+)")
+language = lang()
+cfg = settings()
+scope = current_scope()
+
+# --- wall layout ---------------------------------------------------------------------------
+if st.query_params.get("wall") == "1":
+    st.session_state["wall_mode"] = True
+wall = bool(st.session_state.get("wall_mode"))
+if wall:
+    st.html("<style>[data-testid='stSidebar'], header[data-testid='stHeader'] { display: none; }"
+            ".block-container { padding: 0.6rem 1rem 0 1rem; max-width: 100%; }</style>")
+
+hierarchy = _data.hierarchy(cfg.hierarchy_path)
+if hierarchy is None:
+    st.warning(t("hierarchy_missing", language, path=cfg.hierarchy_path))
+    st.stop()
+grids = hierarchy["grids"]
+basemap = build_basemap(cfg.basemap)
+
+
+# --- filters (sidebar; shared by the map, the list and the tiles) ----------------------------
+def _label(options: dict, key: str | None) -> str:
+    return t("all", language) if key is None else options[key].text(language)
+
+
+def _names(level: str, parent: str | None = None) -> dict[str, str]:
+    gdf = hierarchy.get(level)
+    if gdf is None or len(gdf) == 0:
+        return {}
+    if parent:
+        gdf = gdf.loc[gdf["parent_code"].astype(str) == parent]
+    return dict(zip(gdf["code"].astype(str), gdf["name"].astype(str), strict=True))
+
+
+with st.sidebar:
+    st.subheader(t("filters", language))
+    window = st.selectbox(t("filter_window", language), list(data_api.WINDOWS), index=2,
+                          format_func=lambda w: t(f"window_{w}", language), key="cm_window")
+    category = st.selectbox(t("filter_category", language), [None, *CATEGORIES],
+                            format_func=lambda k: _label(CATEGORIES, k), key="cm_category")
+    states = st.multiselect(t("filter_state", language), list(STATES),
+                            format_func=lambda k: STATES[k].text(language), key="cm_states")
+    source = st.selectbox(t("filter_source", language), [None, *SOURCES],
+                          format_func=lambda k: _label(SOURCES, k), key="cm_source")
+    streets = _names("streets")
+    street = st.selectbox(t("filter_street", language), [None, *streets], key="cm_street",
+                          format_func=lambda c: t("all", language) if c is None else streets[c])
+    communities = _names("communities", street)
+    community = st.selectbox(t("filter_community", language), [None, *communities], key="cm_community",
+                             format_func=lambda c: t("all", language) if c is None else communities[c])
+    grid_names = _names("grids", community) if community else {}
+    grid_pick = st.selectbox(t("filter_grid", language), [None, *grid_names], key="cm_grid",
+                             format_func=lambda c: t("all", language) if c is None else grid_names[c],
+                             disabled=not community)
+    st.divider()
+    mode = st.radio(t("map_mode", language), ["cluster", "heat"], horizontal=True, key="cm_mode",
+                    format_func=lambda m: t(f"mode_{m}", language))
+    measure = st.selectbox(t("measure", language), [None, *MEASURES], key="cm_measure",
+                           format_func=lambda m: "—" if m is None else t(MEASURES[m].label_key, language))
+    show_workers = st.checkbox(t("show_workers", language), value=True, key="cm_workers")
+    show_facilities = st.checkbox(t("show_facilities", language), value=True, key="cm_facilities")
+    st.toggle(t("wall_mode", language), key="wall_mode")
+
+now = clock.now()
+since, until = data_api.window_bounds(window, now)
+flt = data_api.CaseFilter(since=since, until=until, category=category, source=source,
+                          states=tuple(states), area_code=grid_pick or community or street)
+
+
+# --- the static map (kept by the component across refreshes) ---------------------------------
+def base_map() -> folium.Map:
+    """Basemap, hierarchy, facilities and the state legend on a fresh offline map."""
+    bounds = bounds_of(grids)
+    (south, west), (north, east) = bounds
+    fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
+    for layer in basemap.tile_layers(name="底图" if language == "zh" else "Basemap"):
+        layer.add_to(fmap)
+    for group in build_hierarchy_layers(hierarchy, lang=language, basemap=basemap):
+        group.add_to(fmap)
+    facilities = _data.facilities(cfg.demo_dir / "facilities.csv") if show_facilities else None
+    if facilities is not None and len(facilities):
+        build_facilities_layer(facilities, name=t("layer_facilities", language), lang=language,
+                               basemap=basemap).add_to(fmap)
+    fmap.add_child(Legend(t("legend_states", language), legend_items(language), key="states",
+                          css="gc-legend-2col"))
+    fmap.fit_bounds(bounds)
+    return fmap
+
+
+def live_layers(session: Session, data: data_api.MapData) -> list[folium.FeatureGroup]:
+    """Choropleth, workers and cases for the current filter (bottom to top)."""
+    groups = []
+    if measure:
+        values = data_api.grid_measure(measure, data=data, hierarchy=hierarchy, session=session,
+                                       scope=scope, flt=flt, now=now)
+        groups.append(build_choropleth_layer(grids, values=values, measure=measure, lang=language,
+                                             name=t("layer_choropleth", language), basemap=basemap))
+    if show_workers and scope.records_allowed:
+        positions, tracks = data_api.worker_data(session, scope, grid_code=st.session_state.get("selected_grid"))
+        groups.append(build_workers_layer(positions, tracks=tracks, now=now, lang=language, basemap=basemap,
+                                          name=t("layer_workers", language)))
+    name = t("layer_cases", language)
+    if data.aggregated:
+        totals = data.grid_counts.rename(columns={"open_cases": "open"})
+        groups.append(build_case_totals_layer(totals, grids=grids, alerts=data.alerts, name=name,
+                                              lang=language, basemap=basemap))
+    else:
+        groups.append(build_cases_layer(data.rows, name=name, lang=language, mode=mode, grids=grids,
+                                        basemap=basemap))
+    return groups
+
+
+def grid_at(lat: float, lon: float) -> str | None:
+    """The grid containing a clicked point (map coordinates; AMap's GCJ-02 undone first)."""
+    if basemap.gcj02:
+        from geo.coords import gcj02_to_wgs84
+
+        xs, ys = gcj02_to_wgs84(np.array([lon]), np.array([lat]))
+        lon, lat = float(xs[0]), float(ys[0])
+    inside = grids.to_crs("EPSG:4326").contains(Point(lon, lat))
+    return str(grids.loc[inside, "code"].iloc[0]) if inside.any() else None
+
+
+# --- the live part ----------------------------------------------------------------------------
+def _state_text(key: object) -> str:
+    return STATES[str(key)].text(language) if str(key) in STATES else str(key)
+
+
+def case_list(rows: pd.DataFrame) -> None:
+    if rows.empty:
+        st.caption("—")
+        return
+    view = pd.DataFrame({
+        "#": rows["id"],
+        t("case_reported", language): rows["reported_at"],
+        t("case_category", language): rows["category"].map(lambda k: CATEGORIES[k].text(language) if k in CATEGORIES else k),
+        t("case_state", language): rows["state"].map(_state_text),
+        t("case_due", language): rows["due"].map(lambda d: t(f"due_{d}", language) if d in ("overdue", "soon") else ""),
+        t("case_grid", language): rows["grid_code"],
+        t("case_text", language): rows["text"],
+    }).head(500)
+    picked = st.dataframe(view, hide_index=True, height=260, key="cm_case_list", on_select="rerun",
+                          selection_mode="single-row", use_container_width=True)
+    selection = getattr(picked, "selection", None)
+    if selection and selection.get("rows"):
+        st.session_state["selected_case"] = int(view.iloc[selection["rows"][0]]["#"])
+
+
+def case_panel(session: Session, case_id: int) -> None:
+    try:
+        case = scoped.get_case(session, scope, case_id)
+        events = scoped.case_timeline(session, scope, case_id)
+    except GridCommandError as exc:
+        st.warning(str(exc))
+        return
+    st.markdown(f"**#{case_id} · {CATEGORIES[case['category']].text(language) if case['category'] in CATEGORIES else case['category']}"
+                f" · {_state_text(case['state'])}**")
+    st.text(case.get("text") or "")
+    st.caption(t("case_timeline", language))
+    st.dataframe(events[["at", "action", "from_state", "to_state", "actor", "note"]], hide_index=True,
+                 use_container_width=True, height=220)
+
+
+def grid_panel(session: Session, grid_code: str, data: data_api.MapData) -> None:
+    info = data_api.grid_panel(session, scope, grid_code, data=data, now=now)
+    name = _names("grids").get(grid_code, grid_code)
+    st.markdown(f"**{t('grid_panel', language)} · {name}**")
+    st.caption(grid_code)
+    a, b, c = st.columns(3)
+    a.metric(t("kpi_open", language), info["open"])
+    b.metric(t("kpi_overdue", language), info["overdue"])
+    cov = info["coverage"]
+    c.metric(t("visit_coverage", language), "–" if cov is None else f"{100 * cov:.0f}%",
+             help=info["coverage_period"])
+    workers = info["workers"]
+    st.write(f"{t('grid_worker', language)}: " + (", ".join(workers["worker_id"].astype(str)) if len(workers) else "—"))
+
+
+refresh = max(5, int(cfg.refresh_seconds))
+
+
+@st.fragment(run_every=refresh)
+def live() -> None:
+    engine = _data.engine(cfg.database_url)
+    with Session(engine) as session:
+        try:
+            data = data_api.load_map_data(session, scope, flt, now=clock.now(), hierarchy=hierarchy)
+        except GridCommandError as exc:
+            st.error(t("store_missing", language, error=exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - a missing or unmigrated store must not kill the page
+            st.error(t("store_missing", language, error=type(exc).__name__))
+            return
+        seen = st.session_state.get("seen_emergencies")
+        alert_ids = set(data.alerts["id"].astype(int))
+        if isinstance(seen, set) and st.session_state.get("emergencies_primed"):
+            for row in data.alerts.loc[data.alerts["id"].astype(int).isin(alert_ids - seen)].itertuples():
+                message = t("new_emergency_alert", language, text=str(row.text)[:40], grid=row.grid_code)
+                st.toast(message, icon="🚨")
+                st.error(message, icon="🚨")
+        st.session_state["seen_emergencies"] = (seen or set()) | alert_ids
+        st.session_state["emergencies_primed"] = True
+
+        tiles = st.columns(4)
+        for column, key in zip(tiles, ("today_new", "open", "overdue", "arrivals_pending"), strict=True):
+            column.metric(t(f"kpi_{key}", language), data.kpis[key])
+        if data.aggregated:
+            st.caption(t("aggregated_note", language, limit=POINT_LIMIT))
+
+        map_col, panel_col = st.columns([3, 1]) if not wall else st.columns([4, 1])
+        with map_col:
+            out = st_folium(
+                base_map(),
+                key="command_map",
+                height=820 if wall else 600,
+                use_container_width=True,
+                feature_group_to_add=live_layers(session, data),
+                layer_control=folium.LayerControl(collapsed=True),
+                returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
+            )
+        clicked_tip = (out or {}).get("last_object_clicked_tooltip") or ""
+        clicked = (out or {}).get("last_object_clicked")
+        click_key = (clicked_tip, str(clicked))
+        if clicked and click_key != st.session_state.get("last_click"):
+            st.session_state["last_click"] = click_key
+            match = CASE_ID.match(clicked_tip)
+            if match:
+                st.session_state["selected_case"] = int(match.group(1))
+            else:
+                st.session_state["selected_grid"] = grid_at(clicked["lat"], clicked["lng"])
+                st.session_state["selected_case"] = None
+            st.rerun(scope="fragment")  # redraw with the selection (the grid worker's track)
+        with panel_col:
+            st.caption(t("click_hint", language))
+            if st.session_state.get("selected_grid"):
+                grid_panel(session, st.session_state["selected_grid"], data)
+            if st.session_state.get("selected_case"):
+                case_panel(session, int(st.session_state["selected_case"]))
+        if not wall:
+            st.subheader(t("case_list", language))
+            case_list(data.rows)
+        st.caption(t("updated_at", language, time=clock.now().strftime("%H:%M:%S")))
+
+
+if not wall:
+    st.title(t("page_map", language))
+live()
