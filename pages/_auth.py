@@ -207,6 +207,49 @@ def sign_out() -> None:
         st.logout()
 
 
+# -- unmasking one field --------------------------------------------------------------------------
+def unmask_control(kind: str, record_id: object, field: str, masked_value: str | None, *, label: str,
+                   key: str) -> None:
+    """Show ``masked_value`` with a button that reveals the clear value to a permitted caller.
+
+    The reveal goes through :func:`cases.scoped.unmask` (permission per record, audit entry) and
+    lasts for this render only. Values are shown with ``st.text`` (never as Markdown or HTML).
+
+    Parameters
+    ----------
+    kind : str
+        ``case`` or ``household``.
+    record_id : object
+        The case id or household id.
+    field : str
+        The personal field (``reporter_phone``, ``head_name``, ``id_number``, ...).
+    masked_value : str or None
+        What the list showed.
+    label : str
+        The field's label.
+    key : str
+        A widget key unique on the page.
+    """
+    from cases import db, scoped
+    from core.errors import GridCommandError
+
+    user = current_user()
+    shown = masked_value if masked_value not in (None, "") else "—"
+    left, right = st.columns([3, 1])
+    left.text(f"{label}: {shown}")
+    if user is None or not user.scope.can("unmask") or masked_value in (None, ""):
+        return
+    if right.button(t("unmask_button", _lang()), key=key, icon=":material/visibility:"):
+        try:
+            with db.session_scope(store_engine()) as session:
+                value = scoped.unmask(session, user.scope, kind, record_id, field, now=_now(), ip=client_ip())
+        except GridCommandError as exc:
+            st.error(str(exc))
+            return
+        left.text(f"{label}: {value if value else '—'}")
+        st.caption(t("unmask_logged", _lang()))
+
+
 # -- single sign-on (optional) ------------------------------------------------------------------
 def oidc_configured() -> bool:
     """Whether ``.streamlit/secrets.toml`` configures ``[auth]`` for ``st.login`` (OIDC)."""

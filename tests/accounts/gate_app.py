@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._auth import current_user, gate
+from pages._auth import current_user, gate, unmask_control
 from pages._state import init_state, lang
 
 PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
@@ -15,6 +15,8 @@ def home() -> None:
     user = current_user()
     st.title("home")
     st.write(f"scope:{user.role}:{','.join(sorted(user.scope.area_codes))}")
+    for hid, masked in st.session_state.get("test_households", []):
+        unmask_control("household", hid, "phone", masked, label=f"phone {hid}", key=f"unmask_{hid}")
 
 
 init_state()

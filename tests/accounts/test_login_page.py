@@ -13,7 +13,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from cases import accounts, clock, db
-from cases.people import AuditEntry
+from cases.people import AuditEntry, Household
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -37,6 +37,11 @@ def app_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         accounts.add_user(session, username="admin", password="Admin#2026", role="admin", actor="test", now=now)
         accounts.add_user(session, username="worker", password="Worker#2026", role="worker", actor="test",
                           now=now, area_codes=["370811004001001"], display_name="网格员[点我](http://x)")
+        accounts.add_user(session, username="leader", password="Leader#2026", role="leader", actor="test", now=now)
+        for hid, grid, phone in (("HH1", "370811004001001", "13811112222"), ("HH2", "370811004001002", "13933334444")):
+            session.add(Household(id=hid, head_name="张三明", id_number=None, phone=phone, category="hardship",
+                                  grid_code=grid, community_code=grid[:12], street_code="370811004000",
+                                  lon=116.6, lat=35.45))
     engine.dispose()
     st.cache_resource.clear()
     st.cache_data.clear()
@@ -185,3 +190,35 @@ def test_single_sign_on_without_local_account_is_refused(app_store):
     assert at.title[0].value == "网格指挥台 · 登录"
     assert "没有同名账号" in at.error[0].value
     assert _actions(app_store)[-1] == "sign_in_failed"
+
+
+HOUSEHOLDS = [("HH1", "138****2222"), ("HH2", "139****4444")]
+
+
+def test_unmask_control_reveals_own_grid_only_and_is_audited(app_store):
+    at = _app()
+    at.session_state["test_households"] = HOUSEHOLDS
+    at.run()
+    _sign_in(at, "worker", "Worker#2026")
+    texts = [x.value for x in at.text]
+    assert "phone HH1: 138****2222" in texts and not any("13811112222" in x for x in texts)
+    at.button(key="unmask_HH1").click().run()
+    assert not at.exception, at.exception
+    assert "phone HH1: 13811112222" in [x.value for x in at.text]
+    assert _actions(app_store)[-1] == "unmask"
+    at.button(key="unmask_HH2").click().run()
+    assert "may not unmask phone of household HH2" in at.error[0].value
+    assert not any("13933334444" in x.value for x in at.text)
+    assert _actions(app_store)[-1] == "unmask"  # the refusal revealed nothing and logged no view
+    # the next render is masked again
+    at.run()
+    assert not any("13811112222" in x.value for x in at.text)
+
+
+def test_leader_gets_no_unmask_button(app_store):
+    at = _app()
+    at.session_state["test_households"] = HOUSEHOLDS
+    at.run()
+    _sign_in(at, "leader", "Leader#2026")
+    assert at.title[0].value == "home"
+    assert not [b for b in at.button if b.key and b.key.startswith("unmask_")]
