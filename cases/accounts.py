@@ -132,9 +132,16 @@ def add_user(
 def disable_user(session: Session, username: str, *, actor: str, now: datetime, enable: bool = False) -> User:
     """Disable (or with ``enable=True`` re-enable) an account; audited.
 
-    A disabled account cannot sign in; its history stays. Re-enabling clears a lock-out.
+    A disabled account cannot sign in; its history stays. Re-enabling clears a lock-out. The
+    last active admin cannot be disabled (:class:`~core.errors.ConflictError`).
     """
     user = _require_user(session, username)
+    if not enable and user.role == "admin" and not user.disabled:
+        others = session.scalar(select(func.count()).select_from(User).where(
+            User.role == "admin", User.disabled.is_(False), User.id != user.id))
+        if not others:
+            msg = f"{user.username} is the last active admin; add another admin before disabling it"
+            raise ConflictError(msg)
     user.disabled = not enable
     if enable:
         user.failed_attempts = 0

@@ -138,3 +138,14 @@ def test_session_timeout():
     assert accounts.is_session_expired(None, T0, SETTINGS)
     assert not accounts.is_session_expired(T0, T0 + timedelta(minutes=29, seconds=59), SETTINGS)
     assert accounts.is_session_expired(T0, T0 + timedelta(minutes=30), SETTINGS)
+
+
+def test_last_admin_cannot_be_disabled(people_store):
+    with people_store.Session() as session, session.begin():
+        _add(session, name="root", role="admin", area=())
+        with pytest.raises(ConflictError, match="last active admin"):
+            accounts.disable_user(session, "root", actor="root", now=T0)
+        _add(session, name="root2", role="admin", area=())
+        accounts.disable_user(session, "root", actor="root2", now=T0)
+        with pytest.raises(ConflictError, match="root2 is the last active admin"):
+            accounts.disable_user(session, "root2", actor="root2", now=T0)
