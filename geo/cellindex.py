@@ -235,14 +235,8 @@ class CellIndex:
         owner = np.repeat(np.arange(len(pts)), counts)
         offsets = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
         cand = self._cand[np.repeat(starts, counts) + offsets]
-        hit = np.zeros(total, dtype=bool)
-        order = np.argsort(cand, kind="stable")
-        feats, first = np.unique(cand[order], return_index=True)
-        bounds = np.append(first, total)
-        for j, f in enumerate(feats):
-            sel = order[bounds[j]:bounds[j + 1]]
-            p = pts[owner[sel]]
-            hit[sel] = shapely.intersects_xy(self.geoms[f], x[p], y[p])
+        p = pts[owner]
+        hit = shapely.intersects_xy(self.geoms[cand], x[p], y[p])
         result = np.full(len(pts), -1, dtype=np.int64)
         hits = np.flatnonzero(hit)
         if len(hits):

@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import shapely
 from pyproj import Transformer
 
@@ -39,6 +41,19 @@ CODE_COLUMNS = {"streets": "street_code", "communities": "community_code", "grid
 _S = {name: i for i, name in enumerate(JOIN_STATUSES)}
 OK, SNAPPED, OUTSIDE, SWAPPED, MISSING, INVALID = (_S[k] for k in JOIN_STATUSES)
 _M_PER_DEG = 111_320.0
+
+
+def take_codes(codes: np.ndarray, positions: np.ndarray) -> pa.Array:
+    """``codes[positions]`` as an Arrow string array, null where ``positions`` is -1."""
+    dictionary = pa.array(list(codes), type=pa.string()) if len(codes) else pa.array([""], type=pa.string())
+    positions = np.asarray(positions)
+    idx = pa.array(np.where(positions >= 0, positions, 0), mask=positions < 0, type=pa.int64())
+    return pc.take(dictionary, idx)
+
+
+def status_names(status: np.ndarray) -> pa.Array:
+    """Join status codes (int8) as an Arrow string array of :data:`JOIN_STATUSES` names."""
+    return pc.take(pa.array(list(JOIN_STATUSES), type=pa.string()), pa.array(np.asarray(status, dtype=np.int32)))
 
 
 def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
@@ -83,7 +98,9 @@ class _Level:
 
     def index(self, max_cells: int) -> CellIndex:
         if self._index is None:
-            self._index = CellIndex(self.geoms, rank=self.rank, max_cells=max_cells)
+            # buildings are small: finer cells keep most points out of the exact test
+            budget = max_cells * 4 if self.name == "buildings" else max_cells
+            self._index = CellIndex(self.geoms, rank=self.rank, max_cells=budget)
         return self._index
 
 
@@ -282,27 +299,38 @@ class HierarchyIndex:
 
             metric = gpd.GeoSeries(grids.geoms, crs=STORAGE_CRS).to_crs(self.metric_crs).to_numpy()
             self._grid_tree = shapely.STRtree(metric)
-        mx, my = self._to_metric.transform(x, y)
-        pts = shapely.points(mx, my)
         near = np.full(len(x), -1, dtype=np.int64)
         dist = np.full(len(x), np.nan)
+        # cheap prefilter: only points inside some grid buffered by snap_m can snap
+        cand = np.flatnonzero(self._snap_zone(snap_m).lookup(x, y) >= 0)
+        if not len(cand):
+            return near, dist
+        mx, my = self._to_metric.transform(x[cand], y[cand])
+        pts = shapely.points(mx, my)
         (pi, gi), d = self._grid_tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=True)
         if len(pi):
             frame = pd.DataFrame({"p": pi, "g": gi, "d": d, "r": grids.rank[gi]})
             frame = frame.sort_values(["p", "d", "r"]).drop_duplicates("p")
-            near[frame["p"].to_numpy()] = frame["g"].to_numpy()
-            dist[frame["p"].to_numpy()] = frame["d"].to_numpy()
+            near[cand[frame["p"].to_numpy()]] = frame["g"].to_numpy()
+            dist[cand[frame["p"].to_numpy()]] = frame["d"].to_numpy()
         return near, dist
 
-    def codes(self, level: str, positions: np.ndarray) -> np.ndarray:
-        """Codes of ``level`` at ``positions`` (object array, None where -1)."""
+    def _snap_zone(self, snap_m: float) -> CellIndex:
+        """Cell index over the grids buffered by a bit more than ``snap_m`` (degrees)."""
+        key = round(float(snap_m), 3)
+        zones = self.__dict__.setdefault("_zones", {})
+        if key not in zones:
+            metric = self._grid_tree.geometries
+            grown = shapely.buffer(metric, snap_m * 1.05 + 0.5, quad_segs=4)
+            back = Transformer.from_crs(self.metric_crs, STORAGE_CRS, always_xy=True)
+            grown = shapely.transform(grown, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
+            zones[key] = CellIndex(grown, max_cells=250_000)
+        return zones[key]
+
+    def codes(self, level: str, positions: np.ndarray) -> pa.Array:
+        """Codes of ``level`` at ``positions`` as an Arrow string array (null where -1)."""
         lv = self.levels.get(level)
-        out = np.full(len(positions), None, dtype=object)
-        if lv is None:
-            return out
-        has = positions >= 0
-        out[has] = lv.codes[positions[has]]
-        return out
+        return take_codes(lv.codes if lv is not None else np.zeros(0, dtype=object), positions)
 
     def join(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> pd.DataFrame:
         """Join points onto the hierarchy.
@@ -328,8 +356,7 @@ class HierarchyIndex:
         """
         res = self.join_arrays(lon, lat, coords=coords, snap_m=snap_m)
         data = {CODE_COLUMNS[lv]: pd.array(self.codes(lv, res[lv]), dtype="str") for lv in LEVELS}
-        statuses = np.asarray(JOIN_STATUSES, dtype=object)
-        data["join_status"] = pd.array(statuses[res["status"]], dtype="str")
+        data["join_status"] = pd.array(status_names(res["status"]), dtype="str")
         data["distance_m"] = res["distance_m"]
         data["lon"] = res["lon"]
         data["lat"] = res["lat"]

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from core.constants import JOIN_STATUSES, LEVELS, SNAP_DISTANCE_M
 from core.errors import InputError
 from geo.incidents import _check_named, csv_encoding, detect_coordinate_columns, read_incidents
-from geo.join import CODE_COLUMNS
+from geo.join import CODE_COLUMNS, status_names, take_codes
 
 #: The columns appended to every input row, in order.
 OUTPUT_COLUMNS = ("street_code", "community_code", "grid_code", "building_code", "join_status", "distance_m")
@@ -69,12 +69,6 @@ def _coordinates(col: pa.ChunkedArray) -> np.ndarray:
         return nums.to_numpy(zero_copy_only=False).astype(float)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return np.asarray(col.to_pylist(), dtype=object)
-
-
-def _take_codes(codes: np.ndarray, positions: np.ndarray) -> pa.Array:
-    dictionary = pa.array(list(codes), type=pa.string()) if len(codes) else pa.array([""], type=pa.string())
-    idx = pa.array(np.where(positions >= 0, positions, 0), mask=positions < 0, type=pa.int64())
-    return pc.take(dictionary, idx)
 
 
 def _write_csv_bom(table: pa.Table, out: Path) -> None:
@@ -140,9 +134,8 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     for level in LEVELS:
         lv = index.levels.get(level)
         codes = lv.codes if lv is not None else np.zeros(0, dtype=object)
-        table = table.append_column(CODE_COLUMNS[level], _take_codes(codes, res[level]))
-    statuses = pa.array(list(JOIN_STATUSES), type=pa.string())
-    table = table.append_column("join_status", pc.take(statuses, pa.array(res["status"].astype(np.int32))))
+        table = table.append_column(CODE_COLUMNS[level], take_codes(codes, res[level]))
+    table = table.append_column("join_status", status_names(res["status"]))
     dist = np.round(res["distance_m"], 2)
     table = table.append_column("distance_m", pa.array(dist, from_pandas=True, type=pa.float64()))
     _write_csv_bom(table, Path(out))
