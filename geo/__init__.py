@@ -2,34 +2,43 @@
 
 Pure: GeoDataFrames and arrays in, GeoDataFrames and DataFrames out (no Streamlit, no database).
 Storage CRS EPSG:4490; areas and distances in a metric CRS.
+
+Public API (imported lazily so that ``python -m geo join`` starts fast):
+
+- :func:`read_hierarchy`, :func:`build_hierarchy`, :func:`write_hierarchy`, :class:`BuildResult`
+- :func:`check_hierarchy`, :class:`Problem`
+- :class:`HierarchyIndex` (build once, ``.join(lon, lat)`` many times)
+- :func:`read_incidents`
+- :mod:`geo.coords` (``wgs84_to_gcj02``, ``gcj02_to_wgs84``, ``bd09_to_wgs84`` ...)
 """
 
 from __future__ import annotations
 
-from geo.checks import Problem, check_hierarchy
-from geo.hierarchy import BuildResult, build_hierarchy, read_hierarchy, write_hierarchy
+import importlib
 
-__all__ = [
-    "BuildResult",
-    "HierarchyIndex",
-    "Problem",
-    "build_hierarchy",
-    "check_hierarchy",
-    "read_hierarchy",
-    "read_incidents",
-    "write_hierarchy",
-]
+_EXPORTS = {
+    "BuildResult": "geo.hierarchy",
+    "build_hierarchy": "geo.hierarchy",
+    "read_hierarchy": "geo.hierarchy",
+    "write_hierarchy": "geo.hierarchy",
+    "Problem": "geo.checks",
+    "check_hierarchy": "geo.checks",
+    "HierarchyIndex": "geo.join",
+    "read_incidents": "geo.incidents",
+}
+
+__all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
-    # The join and incident reader load lazily so that `import geo` stays light.
-    if name == "HierarchyIndex":
-        from geo.join import HierarchyIndex
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module 'geo' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
-        return HierarchyIndex
-    if name == "read_incidents":
-        from geo.incidents import read_incidents
 
-        return read_incidents
-    msg = f"module 'geo' has no attribute {name!r}"
-    raise AttributeError(msg)
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

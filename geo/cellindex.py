@@ -137,8 +137,8 @@ class CellIndex:
     def _containing(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``cells``, polygon) pairs for every polygon containing a cell's centre.
 
-        Candidates come from the bounding-box tree; the exact test runs per polygon with
-        ``intersects_xy`` on the prepared polygon (fast even for detailed coastlines).
+        Candidates come from the bounding-box tree; the exact test is ``intersects_xy`` on the
+        prepared polygons (fast even for detailed coastlines).
         """
         cx = self.x0 + (cells % self.nx + 0.5) * self.dx
         cy = self.y0 + (cells // self.nx + 0.5) * self.dy
@@ -146,14 +146,7 @@ class CellIndex:
         pi, gi = tree.query(shapely.points(cx, cy))
         if not len(pi):
             return pi, gi
-        order = np.argsort(gi, kind="stable")
-        pi, gi = pi[order], gi[order]
-        feats, first = np.unique(gi, return_index=True)
-        edges = np.append(first, len(gi))
-        hit = np.zeros(len(pi), dtype=bool)
-        for j, g in enumerate(feats):
-            sl = slice(edges[j], edges[j + 1])
-            hit[sl] = shapely.intersects_xy(self.geoms[self._usable[g]], cx[pi[sl]], cy[pi[sl]])
+        hit = shapely.intersects_xy(self.geoms[self._usable[gi]], cx[pi], cy[pi])
         return pi[hit], self._usable[gi[hit]]
 
     def _all_at(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

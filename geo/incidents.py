@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from core.errors import InputError
 
@@ -118,6 +117,8 @@ def _cell_text(value) -> str:
 
 def read_csv_text(path: str | Path) -> pd.DataFrame:
     """A CSV with every column as text (empty cells as ``""``), encoding detected."""
+    import pandas as pd
+
     enc = csv_encoding(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, encoding_errors="strict")
@@ -130,6 +131,7 @@ def read_csv_text(path: str | Path) -> pd.DataFrame:
 def read_xlsx_text(path: str | Path) -> pd.DataFrame:
     """The first sheet of an XLSX workbook, first row as header, every cell as text."""
     import openpyxl
+    import pandas as pd
 
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -154,6 +156,7 @@ def read_xlsx_text(path: str | Path) -> pd.DataFrame:
 def read_vector_points(path: str | Path) -> pd.DataFrame:
     """GeoJSON or shapefile points: attributes as text plus ``lon``/``lat`` in EPSG:4490."""
     import geopandas as gpd
+    import pandas as pd
 
     from geo.io import read_layer
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import shapely
@@ -41,6 +40,15 @@ CODE_COLUMNS = {"streets": "street_code", "communities": "community_code", "grid
 _S = {name: i for i, name in enumerate(JOIN_STATUSES)}
 OK, SNAPPED, OUTSIDE, SWAPPED, MISSING, INVALID = (_S[k] for k in JOIN_STATUSES)
 _M_PER_DEG = 111_320.0
+
+
+def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
+    """Positions of the first row of each ``group`` value when sorted by ``keys`` (ascending)."""
+    order = np.lexsort((*reversed(keys), group))
+    g = group[order]
+    first = np.ones(len(g), dtype=bool)
+    first[1:] = g[1:] != g[:-1]
+    return order[first]
 
 
 def take_codes(codes: np.ndarray, positions: np.ndarray) -> pa.Array:
@@ -71,6 +79,8 @@ def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(values)
     if arr.dtype.kind in "fiu":
         return arr.astype(float), np.zeros(len(arr), dtype=bool)
+    import pandas as pd
+
     series = pd.Series(arr, dtype=object)
     text = series.where(series.notna(), "").astype(str).str.strip().str.rstrip("°").str.strip()
     missing = text.isin(["", "nan", "NaN", "None", "null", "NULL"])
@@ -82,11 +92,16 @@ def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
 class _Level:
     """Arrays of one non-empty level."""
 
-    def __init__(self, name: str, gdf) -> None:
+    def __init__(self, name: str, layer) -> None:
         self.name = name
-        self.codes = gdf["code"].fillna("").astype(str).to_numpy(dtype=object)
-        self.parent_codes = gdf["parent_code"].fillna("").astype(str).to_numpy(dtype=object)
-        geoms = gdf.geometry.to_numpy()
+        if isinstance(layer, dict):  # arrays from geo.gpkg.read_hierarchy_arrays
+            self.codes = np.asarray(layer["code"], dtype=object)
+            self.parent_codes = np.asarray(layer["parent_code"], dtype=object)
+            geoms = layer["geometry"]
+        else:
+            self.codes = layer["code"].fillna("").astype(str).to_numpy(dtype=object)
+            self.parent_codes = layer["parent_code"].fillna("").astype(str).to_numpy(dtype=object)
+            geoms = layer.geometry.to_numpy()
         self.geoms = np.asarray(geoms, dtype=object)
         # the deterministic rule: lowest code wins, then the lowest position
         order = np.lexsort((np.arange(len(self.codes)), self.codes.astype(str)))
@@ -98,8 +113,9 @@ class _Level:
 
     def index(self, max_cells: int) -> CellIndex:
         if self._index is None:
-            # buildings are small: finer cells keep most points out of the exact test
-            budget = max_cells * 4 if self.name == "buildings" else max_cells
+            # buildings are small: finer cells keep most points out of the exact test; streets
+            # and communities are mostly answered through the grids' parent chain
+            budget = {"buildings": max_cells * 2, "grids": max_cells}.get(self.name, max_cells // 4)
             self._index = CellIndex(self.geoms, rank=self.rank, max_cells=budget)
         return self._index
 
@@ -125,7 +141,10 @@ class HierarchyIndex:
         self.levels: dict[str, _Level] = {}
         for name in LEVELS:
             gdf = layers.get(name)
-            if gdf is not None and len(gdf):
+            if isinstance(gdf, dict):
+                if len(gdf["code"]):
+                    self.levels[name] = _Level(name, gdf)
+            elif gdf is not None and len(gdf):
                 if gdf.crs is not None and gdf.crs.to_epsg() != 4490:
                     gdf = gdf.to_crs(STORAGE_CRS)
                 self.levels[name] = _Level(name, gdf)
@@ -146,6 +165,26 @@ class HierarchyIndex:
         self._to_metric = Transformer.from_crs(STORAGE_CRS, self.metric_crs, always_xy=True)
         self._grid_tree = None
         self._link_parents()
+
+    @classmethod
+    def from_gpkg(cls, path, **kwargs) -> HierarchyIndex:
+        """Build from a ``hierarchy.gpkg`` without loading GeoDataFrames (fast start-up).
+
+        Parameters
+        ----------
+        path : str or Path
+            A GeoPackage written by ``python -m geo build``.
+        **kwargs
+            Passed to :class:`HierarchyIndex`.
+        """
+        from geo.gpkg import read_hierarchy_arrays
+
+        arrays = read_hierarchy_arrays(path)
+        if arrays is None:  # not our plain layout: take the general reader
+            from geo.hierarchy import read_hierarchy
+
+            return cls(read_hierarchy(path), **kwargs)
+        return cls(arrays, **kwargs)
 
     # -- nesting ---------------------------------------------------------------------------
     def parent_of(self, level: str) -> str | None:
@@ -191,12 +230,12 @@ class HierarchyIndex:
             if not len(ci):
                 continue
             areas = shapely.area(shapely.intersection(child.geoms[rest[ci]], parent.geoms[pi])) * area_scale
-            frame = pd.DataFrame({"c": ci, "p": pi, "a": areas, "r": parent.rank[pi]})
-            frame = frame.sort_values(["c", "a", "r"], ascending=[True, False, True]).drop_duplicates("c")
-            child_area = shapely.area(child.geoms[rest[frame["c"].to_numpy()]]) * area_scale
-            best = rest[frame["c"].to_numpy()]
-            child.main_parent[best] = frame["p"].to_numpy()
-            child.nests[best] = (child_area - frame["a"].to_numpy()) <= self.tolerance_m2
+            keep = _first_per_group(ci, -areas, parent.rank[pi])
+            ci, pi, areas = ci[keep], pi[keep], areas[keep]
+            child_area = shapely.area(child.geoms[rest[ci]]) * area_scale
+            best = rest[ci]
+            child.main_parent[best] = pi
+            child.nests[best] = (child_area - areas) <= self.tolerance_m2
 
     # -- joining ---------------------------------------------------------------------------
     def join_arrays(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> dict:
@@ -295,9 +334,8 @@ class HierarchyIndex:
         """Nearest grid within ``snap_m`` metres (metric CRS), else -1."""
         grids = self.levels["grids"]
         if self._grid_tree is None:
-            import geopandas as gpd
-
-            metric = gpd.GeoSeries(grids.geoms, crs=STORAGE_CRS).to_crs(self.metric_crs).to_numpy()
+            fwd = self._to_metric
+            metric = shapely.transform(grids.geoms, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
             self._grid_tree = shapely.STRtree(metric)
         near = np.full(len(x), -1, dtype=np.int64)
         dist = np.full(len(x), np.nan)
@@ -309,10 +347,9 @@ class HierarchyIndex:
         pts = shapely.points(mx, my)
         (pi, gi), d = self._grid_tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=True)
         if len(pi):
-            frame = pd.DataFrame({"p": pi, "g": gi, "d": d, "r": grids.rank[gi]})
-            frame = frame.sort_values(["p", "d", "r"]).drop_duplicates("p")
-            near[cand[frame["p"].to_numpy()]] = frame["g"].to_numpy()
-            dist[cand[frame["p"].to_numpy()]] = frame["d"].to_numpy()
+            keep = _first_per_group(pi, d, grids.rank[gi])
+            near[cand[pi[keep]]] = gi[keep]
+            dist[cand[pi[keep]]] = d[keep]
         return near, dist
 
     def _snap_zone(self, snap_m: float) -> CellIndex:
@@ -354,6 +391,8 @@ class HierarchyIndex:
             distance when snapped, NaN otherwise), ``lon``, ``lat`` (corrected: swapped fixed,
             GCJ-02/BD-09 converted; EPSG:4490 degrees).
         """
+        import pandas as pd
+
         res = self.join_arrays(lon, lat, coords=coords, snap_m=snap_m)
         data = {CODE_COLUMNS[lv]: pd.array(self.codes(lv, res[lv]), dtype="str") for lv in LEVELS}
         data["join_status"] = pd.array(status_names(res["status"]), dtype="str")

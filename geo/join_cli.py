@@ -109,7 +109,6 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     -------
     dict with ``rows``, ``statuses`` (counts), ``seconds``.
     """
-    from geo.hierarchy import read_hierarchy
     from geo.join import HierarchyIndex
 
     start = time.perf_counter()
@@ -128,7 +127,7 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     else:
         frame, lon_col, lat_col = read_incidents(incidents, lon_col=lon_col, lat_col=lat_col)
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    index = HierarchyIndex(read_hierarchy(hierarchy))
+    index = HierarchyIndex.from_gpkg(hierarchy)
     res = index.join_arrays(_coordinates(table[lon_col]), _coordinates(table[lat_col]), coords=coords,
                             snap_m=snap_m)
     for level in LEVELS:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -61,7 +60,7 @@ def choose_metric_crs(lon: float, lat: float, *, preferred: str | None = DEFAULT
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
-def overlap_table(children: np.ndarray, parents: np.ndarray) -> pd.DataFrame:
+def overlap_table(children: np.ndarray, parents: np.ndarray):
     """Intersection areas between every child and every parent it overlaps.
 
     Parameters
@@ -72,6 +71,8 @@ def overlap_table(children: np.ndarray, parents: np.ndarray) -> pd.DataFrame:
     -------
     DataFrame with columns ``child``, ``parent`` (positions) and ``area`` (m², > 0).
     """
+    import pandas as pd
+
     if len(children) == 0 or len(parents) == 0:
         return pd.DataFrame({"child": np.zeros(0, int), "parent": np.zeros(0, int), "area": np.zeros(0)})
     tree = shapely.STRtree(parents)
