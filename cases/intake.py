@@ -197,11 +197,25 @@ def _existing_ids(session: Session, keys: list[tuple[str, str]]) -> set[tuple[st
 
 
 def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    table = Case.__table__
+    """Insert new cases with one executemany; return their ids in the order of ``rows``.
+
+    The ids are read back through the unique (source, source_id) index, which works the same on
+    every backend (RETURNING with guaranteed order falls back to one row per statement on SQLite).
+    """
     if not rows:
         return []
-    result = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    return [row[0] for row in result]
+    session.execute(insert(Case.__table__), rows)
+    ids: dict[tuple[str, str], int] = {}
+    by_source: dict[str, list[str]] = {}
+    for row in rows:
+        by_source.setdefault(row["source"], []).append(row["source_id"])
+    for source, source_ids in by_source.items():
+        for start in range(0, len(source_ids), _CHUNK):
+            chunk = source_ids[start:start + _CHUNK]
+            found = session.execute(select(Case.source_id, Case.id).where(Case.source == source,
+                                                                           Case.source_id.in_(chunk)))
+            ids.update(((source, sid), cid) for sid, cid in found)
+    return [ids[(row["source"], row["source_id"])] for row in rows]
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -232,10 +246,9 @@ def _write_rejects(path: Path, table: Table, problems: _Problems) -> None:
         raise
 
 
-def _none(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    return value
+def _objects(series: pd.Series) -> list[Any]:
+    """A column as a list of plain Python values, ``None`` for missing ones."""
+    return series.astype(object).where(series.notna(), None).tolist()
 
 
 def import_file(
@@ -302,12 +315,17 @@ def import_file(
     out, problems = _check(table, source)
     out = _join(out, problems, index, coords=coords, snap_m=snap_m)
 
+    columns = ("source", "source_id", "category", "subcategory", "text", "address", "reporter_name",
+               "reporter_phone", "lon", "lat", "street_code", "community_code", "grid_code", "building_code",
+               "join_status", "priority")
+    values = {k: _objects(out[k]) for k in columns}
+    values["reported_at"] = [None if pd.isna(t) else t.to_pydatetime() for t in out["reported_at"]]
     good = [i for i in range(len(out)) if i not in problems.by_row]
+    keys = [(values["source"][i], values["source_id"][i]) for i in good]
+    existing = _existing_ids(session, keys)
     seen: set[tuple[str, str]] = set()
     fresh: list[int] = []
     duplicates = 0
-    keys = [(out.at[i, "source"], out.at[i, "source_id"]) for i in good]
-    existing = _existing_ids(session, keys)
     for i, key in zip(good, keys, strict=True):
         if key in seen or key in existing:
             duplicates += 1
@@ -318,15 +336,11 @@ def import_file(
     routing.sync_departments(session, rules)
     directory = routing.load_directory(session)
     now = clock.now()
-    columns = ("source", "source_id", "category", "subcategory", "text", "address", "reporter_name",
-               "reporter_phone", "lon", "lat", "street_code", "community_code", "grid_code", "building_code",
-               "join_status", "priority")
-    records = out.loc[fresh, list(columns) + ["reported_at"]].to_dict("records") if fresh else []
     case_rows, notes, unrouted = [], [], 0
-    for rec in records:
-        row = {k: _none(rec[k]) for k in columns}
+    names = (*columns, "reported_at")
+    for i in fresh:
+        row = {k: values[k][i] for k in names}
         row["text"] = row["text"] or ""
-        row["reported_at"] = rec["reported_at"].to_pydatetime()
         decision = routing.route(row, rules, directory)
         unrouted += not decision.routed
         row.update(state="reported", assignee_kind=decision.assignee_kind, assignee_id=decision.assignee_id,
