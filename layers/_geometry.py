@@ -61,3 +61,27 @@ def display_coverage(
     if basemap.gcj02:
         out = out.set_geometry(basemap.shift_geometries(out.geometry.to_numpy()), crs=out.crs)
     return out
+
+
+#: Decimal places of display coordinates (1e-6 degree is about 0.1 m).
+DISPLAY_DECIMALS = 6
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, list], *,
+                       decimals: int = DISPLAY_DECIMALS) -> dict:
+    """A GeoJSON FeatureCollection of ``gdf`` holding only the given (already safe) properties.
+
+    Coordinates are rounded to ``decimals`` places; shared vertices round alike, so a coverage
+    stays edge-matched.
+    """
+    import numpy as np
+
+    geoms = shapely.transform(gdf.geometry.to_numpy(), lambda xy: np.round(xy, decimals))
+    features = []
+    for i, geom in enumerate(geoms):
+        features.append({
+            "type": "Feature",
+            "properties": {key: values[i] for key, values in props.items()},
+            "geometry": geom.__geo_interface__,
+        })
+    return {"type": "FeatureCollection", "features": features}

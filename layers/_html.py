@@ -21,6 +21,14 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+#: Values longer than this wrap in a wider cell (short ones stay on one line).
+LONG_VALUE = 18
+
+
+def _long(value: object) -> str:
+    return ' class="gc-long"' if len(str(value)) > LONG_VALUE else ""
+
+
 def rows_html(rows: Iterable[tuple[str, object]], *, title: object | None = None) -> str:
     """A small escaped label/value table for a tooltip or popup.
 
@@ -38,6 +46,19 @@ def rows_html(rows: Iterable[tuple[str, object]], *, title: object | None = None
     """
     head = f'<div class="gc-tip-title">{esc(title)}</div>' if title is not None else ""
     body = "".join(
-        f'<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>' for label, value in rows
+        f'<tr><th>{esc(label)}</th><td{_long(value)}>{esc(value)}</td></tr>' for label, value in rows
     )
     return f'{head}<table class="gc-tip">{body}</table>'
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON safe to embed in an inline ``<script>``: compact, non-ASCII kept as UTF-8
+    (a third of ``\\uXXXX`` escapes' size), but ``<``, ``>``, ``&`` and the JS line separators
+    escaped so no text can close the script or open markup."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for raw, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                         ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(raw, escaped)
+    return text

@@ -1,7 +1,7 @@
 """Case layer: points coloured by state and badged by category, clustered when zoomed out.
 
 Up to :data:`POINT_LIMIT` cases are sent as points (one compact array row each, turned into
-markers by a small callback in the browser: ``FastMarkerCluster``). Above it the layer sends
+clustered markers in the browser by :class:`CaseCluster`). Above it the layer sends
 per-grid aggregates instead (one bubble per grid with its count), so even 100,000 cases stay
 far below 5 MB of payload. Emergencies nobody has reached yet (``alert``) are always sent as
 points, unclustered and ringed with a pulsing CSS animation (``static/css/gridcommand.css``).
@@ -18,13 +18,16 @@ from collections.abc import Sequence
 
 import folium
 import folium.plugins
+from folium.elements import JSCSSMixin
+from folium.template import Template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from core.constants import CATEGORIES, DEFAULT_METRIC_CRS, SOURCES, STATES
 from core.i18n import t
-from layers._html import esc, rows_html
+from layers._html import esc, rows_html, script_json
+from layers._points import DivMarkers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 #: Above this many cases the layer sends per-grid aggregates instead of points.
@@ -62,17 +65,66 @@ AGG_CLASS = "gc-agg"
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("id", "lon", "lat", "category", "state")
 
-#: Turns one data row into a marker (folium wraps it as ``var callback = <this>;``).
-_CALLBACK = """function (row) {
-    var icon = L.divIcon({
-        className: 'gc-case-icon', iconSize: [16, 16], iconAnchor: [8, 8],
-        html: '<div class="gc-case ' + row[4] + '" data-case="' + row[2] + '" style="background:'
-              + row[3] + '">' + row[5] + '</div>'
-    });
-    var marker = L.marker(new L.LatLng(row[0], row[1]), {icon: icon, riseOnHover: true});
-    marker.bindTooltip(row[6], {className: 'gc-tooltip', direction: 'top', offset: [0, -8]});
-    return marker;
-}"""
+_CLUSTER_SCRIPT = """
+(function () {
+    var M = META;
+    var rows = ROWS;
+    function row(label, value, wide) {
+        return '<tr><th>' + label + '</th><td' + (wide ? ' class="gc-long"' : '') + '>' + value + '</td></tr>';
+    }
+    function tip(r) {
+        var h = '<div class="gc-tip-title">#' + r[2] + ' ' + M.cat[r[4]][2] + '</div><table class="gc-tip">';
+        h += row(M.f.state, M.st[r[3]][2]);
+        if (r[6] >= 0) { h += row(M.f.source, M.src[r[6]]); }
+        if (r[7]) { h += row(M.f.reported, r[7]); }
+        if (r[5] & 1) { h += row(M.f.due, M.due[0]); } else if (r[5] & 2) { h += row(M.f.due, M.due[1]); }
+        if (r[9]) { h += row(M.f.address, r[9], r[9].length > 18); }
+        if (r[8]) { h += row(M.f.text, r[8], r[8].length > 18); }
+        return h + '</table>';
+    }
+    var cluster = L.markerClusterGroup(OPTIONS);
+    var markers = [];
+    for (var i = 0; i < rows.length; i++) {
+        var r = rows[i];
+        var css = 'gc-case gc-case-' + M.cat[r[4]][0] + ((r[5] & 1) ? ' gc-case-overdue' : '');
+        var icon = L.divIcon({className: 'gc-case-icon', iconSize: [16, 16], iconAnchor: [8, 8],
+            html: '<div class="' + css + '" data-case="' + r[2] + '" style="background:' + M.st[r[3]][1]
+                  + '">' + M.cat[r[4]][1] + '</div>'});
+        var marker = L.marker([r[0], r[1]], {icon: icon, riseOnHover: true});
+        marker.bindTooltip(tip(r), {className: 'gc-tooltip', direction: 'top', offset: [0, -8]});
+        markers.push(marker);
+    }
+    cluster.addLayers(markers);
+    return cluster;
+})()"""
+
+
+class CaseCluster(JSCSSMixin):
+    """Case markers from compact rows, clustered (Leaflet.markercluster, local assets).
+
+    Each row is ``[lat, lon, id, state index, category index, flags, source index, reported,
+    text, address]`` (flags: 1 overdue, 2 due soon); labels, colours and badges travel once in
+    ``meta``. Text fields are escaped in Python; the browser only concatenates them.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = {{ this.script }};
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+    default_js = [("markerclusterjs", "")]
+    default_css = [("markerclustercss", ""), ("markerclusterdefaultcss", "")]
+
+    def __init__(self, rows: list[list], meta: dict, options: dict) -> None:
+        super().__init__()
+        self._name = "CaseCluster"
+        self.rows = rows
+        self.script = (_CLUSTER_SCRIPT.replace("META", script_json(meta))
+                       .replace("OPTIONS", script_json(options))
+                       .replace("ROWS", script_json(rows)))
 
 
 def check_cases(cases: pd.DataFrame) -> None:
@@ -155,20 +207,53 @@ def _point_rows(cases: pd.DataFrame, *, lang: str, alert: np.ndarray) -> list[li
     return rows
 
 
+def cluster_rows(cases: pd.DataFrame, *, lang: str = "zh") -> tuple[list[list], dict]:
+    """Compact rows and the shared ``meta`` (labels, colours, badges) for :class:`CaseCluster`.
+
+    Text and address are escaped and shortened (80 and 40 characters).
+    """
+    state_keys = list(STATES)
+    cat_keys = list(CATEGORIES)
+    src_keys = list(SOURCES)
+    meta = {
+        "st": [[k, STATE_COLORS.get(k, "#607d8b"), esc(STATES[k].text(lang))] for k in state_keys],
+        "cat": [[k, esc(CATEGORY_BADGES[k][lang]), esc(CATEGORIES[k].text(lang))] for k in cat_keys],
+        "src": [esc(SOURCES[k].text(lang)) for k in src_keys],
+        "due": [esc(t("due_overdue", lang)), esc(t("due_soon", lang))],
+        "f": {key: esc(t(f"case_{key}", lang)) for key in ("state", "source", "reported", "due", "address", "text")},
+    }
+    s_index = {k: i for i, k in enumerate(state_keys)}
+    c_index = {k: i for i, k in enumerate(cat_keys)}
+    src_index = {k: i for i, k in enumerate(src_keys)}
+    n = len(cases)
+    due = cases["due"].astype(str).to_numpy() if "due" in cases.columns else np.full(n, "")
+    column = {c: (cases[c].to_numpy() if c in cases.columns else np.full(n, None)) for c in
+              ("source", "reported_at", "text", "address")}
+    rows = []
+    for i, (case_id, lat, lon, state, category) in enumerate(
+            cases[["id", "lat", "lon", "state", "category"]].itertuples(index=False, name=None)):
+        flags = 1 if due[i] == "overdue" else 2 if due[i] == "soon" else 0
+        reported = column["reported_at"][i]
+        reported = "" if reported is None or pd.isna(reported) else pd.Timestamp(reported).strftime("%m-%d %H:%M")
+        text = "" if column["text"][i] is None or pd.isna(column["text"][i]) else str(column["text"][i])
+        address = "" if column["address"][i] is None or pd.isna(column["address"][i]) else str(column["address"][i])
+        rows.append([
+            float(lat), float(lon), int(case_id), s_index[str(state)], c_index[str(category)], flags,
+            src_index.get(str(column["source"][i]), -1), reported,
+            esc(text if len(text) <= 80 else text[:79] + "…"),
+            esc(address if len(address) <= 40 else address[:39] + "…"),
+        ])
+    return rows, meta
+
+
 def _alert_markers(cases: pd.DataFrame, *, lang: str, group: folium.FeatureGroup) -> None:
     """Unreached emergencies: never clustered, pulsing ring, on top."""
     all_true = np.ones(len(cases), dtype=bool)
-    for row in _point_rows(cases, lang=lang, alert=all_true):
-        lat, lon, case_id, color, classes, badge, tip = row
-        html = (f'<div class="{classes}" data-case="{case_id}" style="background:{color}">'
-                f"{badge}</div>")
-        folium.Marker(
-            [lat, lon],
-            icon=folium.DivIcon(html=html, class_name="gc-case-icon", icon_size=(16, 16),
-                                icon_anchor=(8, 8)),
-            tooltip=folium.Tooltip(tip, class_name="gc-tooltip"),
-            z_index_offset=1000,
-        ).add_to(group)
+    rows = []
+    for lat, lon, case_id, color, classes, badge, tip in _point_rows(cases, lang=lang, alert=all_true):
+        html = f'<div class="{classes}" data-case="{case_id}" style="background:{color}">{badge}</div>'
+        rows.append([lat, lon, html, tip])
+    group.add_child(DivMarkers(rows, class_name="gc-case-icon", size=(16, 16), z_offset=1000))
 
 
 def grid_aggregates(cases: pd.DataFrame) -> pd.DataFrame:
@@ -220,6 +305,7 @@ def _totals_markers(totals: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str,
             agg[column] = 0
     lon, lat = basemap.shift_lonlat(agg["lon"].to_numpy(), agg["lat"].to_numpy())
     biggest = max(int(agg["cases"].max()), 1)
+    rows = []
     for i, row in enumerate(agg.itertuples(index=False)):
         size = int(22 + 26 * math.sqrt(row.cases / biggest))
         css = f"{AGG_CLASS} {AGG_CLASS}-alert" if row.alerts else AGG_CLASS
@@ -231,12 +317,8 @@ def _totals_markers(totals: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str,
             (t("kpi_open", lang), int(row.open)),
             (t("kpi_overdue", lang), int(row.overdue)),
         ], title=row.name)
-        folium.Marker(
-            [round(float(lat[i]), 6), round(float(lon[i]), 6)],
-            icon=folium.DivIcon(html=html, class_name="gc-agg-icon", icon_size=(size, size),
-                                icon_anchor=(size // 2, size // 2)),
-            tooltip=folium.Tooltip(tip, class_name="gc-tooltip"),
-        ).add_to(group)
+        rows.append([round(float(lat[i]), 6), round(float(lon[i]), 6), html, tip, size])
+    group.add_child(DivMarkers(rows, class_name="gc-agg-icon", size=(30, 30)))
 
 
 def build_case_totals_layer(
@@ -338,14 +420,10 @@ def build_cases_layer(
             raise ValueError(msg)
         _totals_markers(grid_aggregates(regular), grids, lang=lang, basemap=basemap, group=group)
     elif len(regular):
-        folium.plugins.FastMarkerCluster(
-            _point_rows(regular, lang=lang, alert=np.zeros(len(regular), dtype=bool)),
-            callback=_CALLBACK,
-            disableClusteringAtZoom=UNCLUSTER_ZOOM,
-            maxClusterRadius=45,
-            showCoverageOnHover=False,
-            chunkedLoading=True,
-        ).add_to(group)
+        rows, meta = cluster_rows(regular, lang=lang)
+        group.add_child(CaseCluster(rows, meta, {"disableClusteringAtZoom": UNCLUSTER_ZOOM,
+                                                 "maxClusterRadius": 45, "showCoverageOnHover": False,
+                                                 "chunkedLoading": True}))
     if alert.any():
         _alert_markers(located.loc[alert], lang=lang, group=group)
     return group

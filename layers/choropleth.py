@@ -17,7 +17,7 @@ import pandas as pd
 
 from core.constants import DEFAULT_METRIC_CRS
 from core.i18n import t
-from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage
+from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage, feature_collection
 from layers._html import esc, rows_html
 from layers.basemaps import NO_BASEMAP, Basemap
 from layers.legend import Legend
@@ -143,11 +143,7 @@ def build_choropleth_layer(
     label = t(spec.label_key, lang)
     tips = [rows_html([(t("grid_code", lang), c), (label, spec.format(v))], title=n)
             for c, n, v in zip(codes, shown["name"].astype(str), vals, strict=True)]
-    features = []
-    for geom, code, fill, tip in zip(shown.geometry, codes, fills, tips, strict=True):
-        features.append({"type": "Feature", "geometry": geom.__geo_interface__,
-                         "properties": {"code": esc(code), "fill": fill, "tip": tip}})
-    data = {"type": "FeatureCollection", "features": features}
+    data = feature_collection(shown, {"code": [esc(c) for c in codes], "fill": fills, "tip": tips})
 
     def style(feature: dict) -> dict:
         return {"className": CHOROPLETH_CLASS, "fillColor": feature["properties"]["fill"],

@@ -7,6 +7,7 @@ import pandas as pd
 
 from core.i18n import t
 from layers._html import esc, rows_html
+from layers._points import DivMarkers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 FACILITY_CLASS = "gc-facility"
@@ -53,15 +54,12 @@ def build_facilities_layer(
     rows = facilities.loc[ok]
     x, y = basemap.shift_lonlat(lon[ok].to_numpy(), lat[ok].to_numpy())
     group = folium.FeatureGroup(name=name, show=show)
+    markers = []
     for i, row in enumerate(rows.to_dict("records")):
         kind = str(row["kind"])
         badge, color = KIND_STYLES.get(kind, (kind[:1] or "?", DEFAULT_COLOR))
         html = f'<div class="{FACILITY_CLASS}" style="background:{color}">{esc(badge)}</div>'
         tip = rows_html([(t("facility_kind", lang), kind)], title=row["name"])
-        folium.Marker(
-            [round(float(y[i]), 6), round(float(x[i]), 6)],
-            icon=folium.DivIcon(html=html, class_name="gc-facility-icon", icon_size=(20, 20),
-                                icon_anchor=(10, 10)),
-            tooltip=folium.Tooltip(tip, class_name="gc-tooltip"),
-        ).add_to(group)
+        markers.append([round(float(y[i]), 6), round(float(x[i]), 6), html, tip])
+    group.add_child(DivMarkers(markers, class_name="gc-facility-icon", size=(20, 20)))
     return group

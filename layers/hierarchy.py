@@ -20,8 +20,9 @@ import geopandas as gpd
 
 from core.constants import DEFAULT_METRIC_CRS, LEVEL_LABELS
 from core.i18n import t
-from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage
+from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage, feature_collection
 from layers._html import esc, rows_html
+from layers._points import DivMarkers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 GRID_CLASS = "gc-grid"
@@ -61,19 +62,6 @@ def _parents(gdf: gpd.GeoDataFrame | None) -> dict[str, str]:
     if gdf is None or len(gdf) == 0 or "parent_code" not in gdf.columns:
         return {}
     return dict(zip(gdf["code"].astype(str), gdf["parent_code"].astype(str), strict=True))
-
-
-def _geojson(gdf: gpd.GeoDataFrame, props: dict[str, list]) -> dict:
-    """A FeatureCollection holding only the given (already safe) properties."""
-    geoms = gdf.geometry.to_numpy()
-    features = []
-    for i, geom in enumerate(geoms):
-        features.append({
-            "type": "Feature",
-            "properties": {key: values[i] for key, values in props.items()},
-            "geometry": geom.__geo_interface__,
-        })
-    return {"type": "FeatureCollection", "features": features}
 
 
 def _tooltip() -> folium.GeoJsonTooltip:
@@ -138,7 +126,7 @@ def build_grid_layer(
             rows.append((LEVEL_LABELS["streets"][lang], street_names[street]))
         tips.append(rows_html(rows, title=f"{LEVEL_LABELS['grids'][lang]} {grid_name}"))
         fills.append(COMMUNITY_PALETTE[community_order[parent] % len(COMMUNITY_PALETTE)])
-    data = _geojson(shown, {"code": [esc(c) for c in codes], "tip": tips, "fill": fills})
+    data = feature_collection(shown, {"code": [esc(c) for c in codes], "tip": tips, "fill": fills})
 
     def style(feature: dict) -> dict:
         return {
@@ -190,7 +178,7 @@ def _outline_layer(
         if parent_level and parent in parent_names:
             rows.append((LEVEL_LABELS[parent_level][lang], parent_names[parent]))
         tips.append(rows_html(rows, title=f"{LEVEL_LABELS[level][lang]} {level_name}"))
-    data = _geojson(shown, {"code": [esc(c) for c in codes], "tip": tips})
+    data = feature_collection(shown, {"code": [esc(c) for c in codes], "tip": tips})
     line = {"className": css_class, "color": color, "weight": weight, "opacity": 0.95,
             "fill": False}
     if dash:
@@ -202,14 +190,10 @@ def _outline_layer(
         metric = gdf.to_crs(metric_crs)
         points = metric.geometry.representative_point().to_crs("EPSG:4326")
         xs, ys = basemap.shift_lonlat(points.x.to_numpy(), points.y.to_numpy())
-        for level_name, x, y in zip(names, xs, ys, strict=True):
-            html = f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>'
-            folium.Marker(
-                [float(y), float(x)],
-                icon=folium.DivIcon(html=html, class_name="gc-label-icon",
-                                    icon_size=(0, 0), icon_anchor=(0, 0)),
-                interactive=False,
-            ).add_to(group)
+        rows = [[round(float(y), 6), round(float(x), 6),
+                 f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>', None]
+                for level_name, x, y in zip(names, xs, ys, strict=True)]
+        group.add_child(DivMarkers(rows, class_name="gc-label-icon", size=(0, 0), interactive=False))
     return group
 
 
@@ -299,7 +283,7 @@ def build_building_layer(
         shown = shown.set_geometry(basemap.shift_geometries(shown.geometry.to_numpy()), crs=shown.crs)
     tips = [rows_html([(t("code", lang), c)], title=f"{LEVEL_LABELS['buildings'][lang]} {n}")
             for c, n in zip(shown["code"].astype(str), shown["name"].astype(str), strict=True)]
-    data = _geojson(shown, {"tip": tips})
+    data = feature_collection(shown, {"tip": tips})
     style = {"className": BUILDING_CLASS, "color": "#6b5b4b", "weight": 0.6, "fillColor": "#c9b79c",
              "fillOpacity": 0.6}
     group = folium.FeatureGroup(name=name, show=show)

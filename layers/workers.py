@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.i18n import t
 from layers._html import esc, rows_html
+from layers._points import DivMarkers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 WORKER_CLASS = "gc-worker"
@@ -89,18 +90,15 @@ def build_workers_layer(
     ref = pd.Timestamp(now) if now is not None else at.max()
     stale = (ref - at) > STALE_AFTER
     x, y = basemap.shift_lonlat(valid["lon"].to_numpy(), valid["lat"].to_numpy())
+    rows = []
     for i, row in enumerate(valid.to_dict("records")):
-        rows = [(t("worker_id", lang), row["worker_id"])]
+        tip_rows = [(t("worker_id", lang), row["worker_id"])]
         if row.get("grid_code"):
-            rows.append((t("grid_code", lang), row["grid_code"]))
-        rows.append((t("last_fix", lang), pd.Timestamp(row["at"]).strftime("%Y-%m-%d %H:%M")))
+            tip_rows.append((t("grid_code", lang), row["grid_code"]))
+        tip_rows.append((t("last_fix", lang), pd.Timestamp(row["at"]).strftime("%Y-%m-%d %H:%M")))
         css = f"{WORKER_CLASS} {WORKER_CLASS}-stale" if stale.iloc[i] else WORKER_CLASS
         html = f'<div class="{css}" data-worker="{esc(row["worker_id"])}"></div>'
-        folium.Marker(
-            [round(float(y[i]), 6), round(float(x[i]), 6)],
-            icon=folium.DivIcon(html=html, class_name="gc-worker-icon", icon_size=(12, 12),
-                                icon_anchor=(6, 6)),
-            tooltip=folium.Tooltip(rows_html(rows, title=row.get("name") or t("worker", lang)),
-                                   class_name="gc-tooltip"),
-        ).add_to(group)
+        rows.append([round(float(y[i]), 6), round(float(x[i]), 6), html,
+                     rows_html(tip_rows, title=row.get("name") or t("worker", lang))])
+    group.add_child(DivMarkers(rows, class_name="gc-worker-icon", size=(10, 10)))
     return group

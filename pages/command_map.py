@@ -203,12 +203,12 @@ def grid_panel(session: Session, grid_code: str, data: data_api.MapData) -> None
     name = _names("grids").get(grid_code, grid_code)
     st.markdown(f"**{t('grid_panel', language)} · {name}**")
     st.caption(grid_code)
-    a, b, c = st.columns(3)
+    a, b = st.columns(2)
     a.metric(t("kpi_open", language), info["open"])
     b.metric(t("kpi_overdue", language), info["overdue"])
     cov = info["coverage"]
-    c.metric(t("visit_coverage", language), "–" if cov is None else f"{100 * cov:.0f}%",
-             help=info["coverage_period"])
+    st.metric(f"{t('visit_coverage', language)} ({info['coverage_period']})",
+              "–" if cov is None else f"{100 * cov:.0f}%")
     workers = info["workers"]
     st.write(f"{t('grid_worker', language)}: " + (", ".join(workers["worker_id"].astype(str)) if len(workers) else "—"))
 

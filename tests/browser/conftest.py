@@ -79,3 +79,55 @@ def settle(page, frame, selector: str, *, timeout_s: float = 30.0) -> int:
         last = count
         page.wait_for_timeout(250)
     return frame.locator(selector).count()
+
+
+def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: float = 90.0) -> None:
+    """Open the dashboard at ``url`` and, when the sign-in gate asks, sign in with the public
+    demo account ``account`` (``cases.demo_people.DEMO_ACCOUNTS``)."""
+    page.goto(url)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if page.locator("input[type='password']").count():
+            from cases.demo_people import DEMO_ACCOUNTS
+
+            demo = next(a for a in DEMO_ACCOUNTS if a.username == account)
+            page.locator("input[type='text']").first.fill(demo.username)
+            page.locator("input[type='password']").first.fill(demo.password)
+            page.locator("input[type='password']").first.press("Enter")
+            page.locator("input[type='password']").wait_for(state="detached", timeout=30_000)
+            return
+        if page.locator("[data-testid='stSidebarNav'], [data-testid='stMain'] h1").count():
+            return
+        page.wait_for_timeout(250)
+
+
+def go_to_page(page, title: str) -> None:
+    """Click the sidebar link of the page titled ``title``."""
+    page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+
+
+def wait_for_idle(page, *, timeout_s: float = 60.0) -> None:
+    """Wait until Streamlit has finished running the script (no running indicator for 1 s)."""
+    deadline = time.monotonic() + timeout_s
+    page.wait_for_timeout(300)
+    quiet = 0
+    while time.monotonic() < deadline:
+        running = page.locator("[data-testid='stStatusWidget']").count()
+        quiet = 0 if running else quiet + 1
+        if quiet >= 4:
+            return
+        page.wait_for_timeout(250)
+
+
+def wait_until(page, predicate, *, timeout_s: float = 30.0, what: str = "condition") -> None:
+    """Poll ``predicate()`` until it is true."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:  # noqa: BLE001 - frames are replaced while Streamlit reruns
+            pass
+        page.wait_for_timeout(250)
+    msg = f"timed out after {timeout_s:.0f} s waiting for {what}"
+    raise AssertionError(msg)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from layers._points import DivMarkers
 from layers.assets import offline_map
 from tests.layers.sample import js_syntax_errors, js_text
 from layers.cases import (
@@ -51,25 +52,34 @@ def _html(group: folium.FeatureGroup) -> str:
     return js_text(fmap.get_root().render())
 
 
+def _cluster(html: str) -> tuple[list[list], dict]:
+    """The clustered rows and their shared meta, as the page's script holds them."""
+    rows = re.search(r"var rows = (\[.*?\]);\n", html, re.S)
+    meta = re.search(r"var M = (\{.*?\});\n", html, re.S)
+    assert rows and meta, "no clustered case data in the page"
+    return json.loads(rows.group(1)), json.loads(meta.group(1))
+
+
 def _fast_cluster_rows(html: str) -> list[list]:
-    match = re.search(r"var data = (\[.*?\]);\n", html, re.S)
-    assert match, "no clustered data in the page"
-    return json.loads(match.group(1))
+    return _cluster(html)[0]
 
 
 def test_points_are_clustered_with_state_colour_and_badge(hierarchy) -> None:
     cases = _cases(50, hierarchy)
     html = _html(build_cases_layer(cases, name="案件", lang="zh"))
     assert "L.markerClusterGroup" in html
-    rows = _fast_cluster_rows(html)
+    rows, meta = _cluster(html)
     assert len(rows) == 50
     by_id = {row[2]: row for row in rows}
     for case in cases.itertuples():
         row = by_id[case.id]
         assert row[0] == pytest.approx(case.lat, abs=1e-6) and row[1] == pytest.approx(case.lon, abs=1e-6)
-        assert row[3] == STATE_COLORS[case.state]
-        assert f"gc-case-{case.category}" in row[4]
-    assert {row[5] for row in rows} <= {"突", "纠", "隐", "诉"}
+        state_key, colour, _label = meta["st"][row[3]]
+        assert state_key == case.state and colour == STATE_COLORS[case.state]
+        assert meta["cat"][row[4]][0] == case.category
+        assert bool(row[5] & 1) == (case.due == "overdue")
+    assert {badge for _key, badge, _label in meta["cat"]} == {"突", "纠", "隐", "诉"}
+    assert "/app/static/vendor/markercluster/leaflet.markercluster.js" in html
     assert js_syntax_errors(html) == []
     assert "/app/static/vendor/markercluster/leaflet.markercluster.js" in html
 
@@ -81,12 +91,14 @@ def test_user_text_is_escaped_everywhere(hierarchy) -> None:
     cases.loc[2, ["text", "alert", "category", "state"]] = [XSS, True, "emergency", "dispatched"]
     html = _html(build_cases_layer(cases, name="案件"))
     rows = _fast_cluster_rows(html)
-    tips = " ".join(row[6] for row in rows)
-    assert "&lt;img src=x onerror=alert(1)&gt;" in tips
-    assert "<img" not in tips and "<script" not in tips
-    # the alert marker's tooltip (a folium Tooltip) is escaped too, and nothing raw is in the page
+    texts = " ".join(row[8] + " " + row[9] for row in rows)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in texts
+    assert "&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in texts
+    assert "<img" not in texts and "<script" not in texts
+    # the alert marker's tooltip is escaped too, and nothing raw is in the page
     assert "<img src=x" not in html and "<script>alert(2)" not in html
     assert html.count("&lt;img src=x onerror=alert(1)&gt;") == 2
+    assert js_syntax_errors(html) == []
 
 
 def test_unreached_emergencies_are_ringed_and_never_clustered(hierarchy) -> None:
@@ -94,7 +106,7 @@ def test_unreached_emergencies_are_ringed_and_never_clustered(hierarchy) -> None
     cases.loc[[3, 7], ["category", "state", "alert"]] = ["emergency", "dispatched", True]
     html = _html(build_cases_layer(cases, name="案件"))
     rows = _fast_cluster_rows(html)
-    assert len(rows) == 18 and not any(ALERT_CLASS in row[4] for row in rows)
+    assert len(rows) == 18 and {3 + 1, 7 + 1}.isdisjoint(row[2] for row in rows)
     assert html.count(ALERT_CLASS) == 2
 
 
@@ -135,11 +147,11 @@ def test_server_totals_layer_places_one_bubble_per_grid_inside_it(hierarchy) -> 
     bubbles = re.findall(r'data-grid=\\"([0-9]+)\\"[^>]*>(\d+)<', html)
     assert sorted(bubbles) == sorted([(codes[0], "50000"), (codes[1], "30000")])
     assert html.count(ALERT_CLASS) == 2
-    markers = [c for c in group._children.values() if isinstance(c, folium.Marker)]
+    bubbles = next(c for c in group._children.values() if isinstance(c, DivMarkers))
     polygons = grids.to_crs("EPSG:4326").set_index("code").geometry
     from shapely.geometry import Point
-    for marker, code in zip(markers[:2], (codes[0], codes[1]), strict=True):
-        lat, lon = marker.location
+    for lat, lon, html, _tip, _size in bubbles.rows:
+        code = re.search(r'data-grid="(\d+)"', html).group(1)
         assert polygons[code].contains(Point(lon, lat))
 
 

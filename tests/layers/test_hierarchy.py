@@ -12,6 +12,7 @@ import shapely
 
 from layers._geometry import display_coverage
 from layers.compose import hierarchy_map
+from tests.layers.sample import js_syntax_errors, js_text
 from layers.hierarchy import (
     COMMUNITY_CLASS,
     GRID_CLASS,
@@ -72,10 +73,10 @@ def test_coverage_simplify_keeps_shared_edges(hierarchy) -> None:
 
 def test_community_labels_are_escaped(hierarchy) -> None:
     group = build_community_layer(hierarchy["communities"], name="社区")
-    html = folium.Map(tiles=None).add_child(group).get_root().render()
-    labels = [json.loads(m) for m in re.findall(r'"html": ("(?:[^"\\]|\\.)*")', html)]
-    assert any("&lt;b&gt;河西村&lt;/b&gt;" in label for label in labels), labels
-    assert not any("<b>" in label for label in labels)
+    html = js_text(folium.Map(tiles=None).add_child(group).get_root().render())
+    assert "&lt;b&gt;河西村&lt;/b&gt;" in html
+    assert "<b>河西村" not in html
+    assert js_syntax_errors(html) == []
 
 
 def test_missing_crs_is_reported(hierarchy) -> None:

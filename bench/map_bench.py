@@ -1,0 +1,229 @@
+"""Command-map benchmark: payload bytes and time to interactive for 1k, 10k and 100k cases.
+
+For each size a throwaway SQLite case store is filled with synthetic cases placed inside the
+demo district's grids (about 3 % open, as in the demo), then
+
+- payload: the bytes streamlit-folium sends to the browser for the command map with the
+  default filter "all time" (map script + header + live feature groups + layer control), built
+  by the same code the page runs (``pages._command_data`` + ``layers``); and the build time;
+- time to interactive: a Streamlit server (``streamlit run dashboard.py``) on that store, a
+  warm-up visit, then a fresh headless Chromium page timed from navigation start until the
+  command map shows its 198 grid paths and its case layer (clusters, markers or per-grid
+  bubbles) and Leaflet answers a zoom.
+
+Prints one line per size. Needs ``make setup`` (assets, demo district). Usage::
+
+    .venv/bin/python bench/map_bench.py [--sizes 1000 10000 100000] [--no-browser]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STATE_SHARES = {"archived": 0.55, "closed": 0.42, "dispatched": 0.008, "accepted": 0.006, "on_site": 0.005,
+                "handled": 0.005, "registered": 0.003, "reported": 0.003}
+
+
+def _points_in_grids(grids, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import shapely
+
+    metric = grids.to_crs("EPSG:4548")
+    west, south, east, north = metric.total_bounds
+    xs, ys, codes = [], [], []
+    tree = shapely.STRtree(metric.geometry.to_numpy())
+    code_arr = metric["code"].astype(str).to_numpy()
+    while sum(len(c) for c in codes) < n:
+        x = rng.uniform(west, east, n)
+        y = rng.uniform(south, north, n)
+        pts = shapely.points(x, y)
+        idx_pts, idx_grid = tree.query(pts, predicate="within")
+        xs.append(x[idx_pts])
+        ys.append(y[idx_pts])
+        codes.append(code_arr[idx_grid])
+    x, y, c = (np.concatenate(a)[:n] for a in (xs, ys, codes))
+    lonlat = pd.DataFrame({"x": x, "y": y})
+    import geopandas as gpd
+
+    g = gpd.GeoSeries(gpd.points_from_xy(lonlat["x"], lonlat["y"]), crs="EPSG:4548").to_crs("EPSG:4490")
+    return g.x.to_numpy(), g.y.to_numpy(), c
+
+
+def build_store(url: str, n: int, hierarchy: dict, *, seed: int = 7) -> None:
+    """A migrated store at ``url`` with ``n`` synthetic cases and the demo accounts."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from cases import clock
+    from cases.db import make_engine, upgrade
+    from cases.demo_people import seed_demo_accounts
+    from cases.models import Case
+
+    rng = np.random.default_rng(seed)
+    engine = make_engine(url)
+    upgrade(engine)
+    grids = hierarchy["grids"]
+    parents = dict(zip(grids["code"].astype(str), grids["parent_code"].astype(str), strict=True))
+    lon, lat, codes = _points_in_grids(grids, n, rng)
+    now = clock.now()
+    reported = [now - timedelta(minutes=int(m)) for m in rng.integers(5, 60 * 24 * 80, n)]
+    states = rng.choice(list(STATE_SHARES), n, p=np.array(list(STATE_SHARES.values())) / sum(STATE_SHARES.values()))
+    categories = rng.choice(["emergency", "dispute", "hazard", "request"], n, p=[0.03, 0.17, 0.2, 0.6])
+    rows = []
+    for i in range(n):
+        r = reported[i]
+        dispatched = r + timedelta(minutes=10) if states[i] not in ("reported", "registered") else None
+        closed = r + timedelta(days=2) if states[i] in ("closed", "archived") else None
+        rows.append({
+            "source": "hotline_12345", "source_id": f"B{n}-{i:07d}", "category": categories[i],
+            "text": "楼道堆放杂物，请尽快处理", "address": "示范路 1 号", "lon": float(lon[i]), "lat": float(lat[i]),
+            "grid_code": codes[i], "community_code": parents.get(codes[i]), "state": states[i],
+            "priority": "normal", "reported_at": r, "registered_at": r + timedelta(minutes=2),
+            "dispatched_at": dispatched, "arrive_due": dispatched + timedelta(hours=4) if dispatched else None,
+            "close_due": dispatched + timedelta(days=5) if dispatched else None,
+            "closed_at": closed, "version": 1, "rework_count": 0, "supervised": False,
+        })
+    with Session(engine) as session, session.begin():
+        for start in range(0, n, 20_000):
+            session.execute(insert(Case), rows[start:start + 20_000])
+        seed_demo_accounts(session, worker_id="WG0001", grid_code=str(grids["code"].iloc[0]),
+                           community_code=str(grids["parent_code"].iloc[0]), chief_id=None, now=now)
+    engine.dispose()
+
+
+def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
+    """(bytes sent to the browser, seconds to build, aggregated?) for the 'all time' filter."""
+    import folium
+    import streamlit_folium
+    from sqlalchemy.orm import Session
+
+    from cases import clock
+    from cases.db import make_engine
+    from cases.scope import Scope
+    from core.settings import load_settings
+    from layers.basemaps import build_basemap
+    from layers.cases import build_case_totals_layer, build_cases_layer
+    from layers.compose import bounds_of
+    from layers.assets import offline_map
+    from layers.hierarchy import build_hierarchy_layers
+    from layers.workers import build_workers_layer
+    from pages import _command_data as api
+
+    captured: dict = {}
+
+    def fake_component(**kwargs):
+        captured.update(kwargs)
+        return kwargs["default"]
+
+    streamlit_folium._component_func = fake_component
+    settings = load_settings()
+    basemap = build_basemap(settings.basemap)
+    scope = Scope(role="commander", username="bench")
+    engine = make_engine(url)
+    start = time.perf_counter()
+    with Session(engine) as session:
+        now = clock.now()
+        data = api.load_map_data(session, scope, api.CaseFilter(), now=now, hierarchy=hierarchy)
+        grids = hierarchy["grids"]
+        (south, west), (north, east) = bounds_of(grids)
+        fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
+        for group in build_hierarchy_layers(hierarchy, lang="zh"):
+            group.add_to(fmap)
+        positions, tracks = api.worker_data(session, scope)
+        live = [build_workers_layer(positions, tracks=tracks, name="w", basemap=basemap)]
+        if data.aggregated:
+            totals = data.grid_counts.rename(columns={"open_cases": "open"})
+            live.append(build_case_totals_layer(totals, grids=grids, alerts=data.alerts, name="c"))
+        else:
+            live.append(build_cases_layer(data.rows, name="c", grids=grids))
+        streamlit_folium.st_folium(fmap, key="bench", feature_group_to_add=live,
+                                   layer_control=folium.LayerControl(), returned_objects=[])
+    seconds = time.perf_counter() - start
+    engine.dispose()
+    keys = ("script", "header", "html", "feature_group", "layer_control")
+    payload.parts = {k: len((captured.get(k) or "").encode()) for k in keys}
+    size = sum(payload.parts.values())
+    size += len(json.dumps(captured.get("js_links", [])) + json.dumps(captured.get("css_links", [])))
+    return size, seconds, data.aggregated
+
+
+def time_to_interactive(url: str, port: int) -> float:
+    """Seconds from navigation start to an interactive command map (warm server)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.system import CHROMIUM, CHROMIUM_ARGS, wait_for_http
+
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
+    log = tempfile.NamedTemporaryFile("w+b", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "streamlit"), "run", "dashboard.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout_s=120)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+            timings = []
+            for _attempt in range(2):  # the first visit warms the server's caches
+                context = browser.new_context(viewport={"width": 1400, "height": 900})
+                page = context.new_page()
+                from tests.browser.conftest import go_to_page, open_dashboard, wait_for_frame_with
+
+                open_dashboard(page, f"http://127.0.0.1:{port}/")
+                page.wait_for_timeout(500)
+                t0 = time.perf_counter()
+                go_to_page(page, "指挥地图")
+                frame = wait_for_frame_with(page, "path.gc-grid", minimum=198, timeout_s=120)
+                wait_for_frame_with(page, ".marker-cluster, .gc-case, .gc-agg", timeout_s=120)
+                frame.evaluate("() => new Promise(r => { window.map.once('zoomend', r); window.map.zoomIn(); })")
+                timings.append(time.perf_counter() - t0)
+                context.close()
+            browser.close()
+        return timings[-1]
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--no-browser", action="store_true", help="payload only")
+    parser.add_argument("--port", type=int, default=8599)
+    args = parser.parse_args(argv)
+    from core.settings import load_settings
+    from geo import read_hierarchy
+
+    hierarchy = read_hierarchy(load_settings().hierarchy_path)
+    print(f"{'cases':>8} {'mode':>10} {'payload':>12} {'build s':>8} {'TTI s':>7}")
+    with tempfile.TemporaryDirectory(prefix="gc-mapbench-") as tmp:
+        for n in args.sizes:
+            url = f"sqlite:///{Path(tmp) / f'bench_{n}.db'}"
+            build_store(url, n, hierarchy)
+            size, seconds, aggregated = payload(url, hierarchy)
+            tti = float("nan") if args.no_browser else time_to_interactive(url, args.port)
+            mode = "per-grid" if aggregated else "points"
+            print(f"{n:>8} {mode:>10} {size / 1e6:>9.2f} MB {seconds:>8.2f} {tti:>7.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,197 @@
+"""Acceptance of the command-centre live map against `make run`'s server in headless Chromium:
+layers drawn, a filter changing the map, a grid click opening its panel, an XSS text shown
+inert, and no request leaving 127.0.0.1 with the default basemap. Screenshots are kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from core.settings import load_settings
+from tests.browser.conftest import (
+    go_to_page,
+    open_dashboard,
+    settle,
+    wait_for_frame_with,
+    wait_for_idle,
+    wait_until,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+XSS = "<img src=x onerror=alert(1)>"
+MAP_TITLE = "指挥地图"
+
+
+def _open_command_map(page, url: str):
+    open_dashboard(page, url)
+    go_to_page(page, MAP_TITLE)
+    frame = wait_for_frame_with(page, "path.gc-grid")
+    # the live layers (cases, workers) arrive with the component's feature groups
+    wait_for_frame_with(page, ".gc-worker, .marker-cluster, .gc-case")
+    settle(page, frame, ".marker-cluster, .gc-case")
+    return frame
+
+
+def _drawn_cases(frame) -> int:
+    """Cases on the map: cluster counts plus single markers."""
+    clusters = frame.locator(".marker-cluster").all_inner_texts()
+    return sum(int(t) for t in clusters if t.strip().isdigit()) + frame.locator(".gc-case").count()
+
+
+def test_layers_drawn_offline(dashboard_url, recorded_page, artifacts_dir) -> None:
+    page, rec = recorded_page
+    frame = _open_command_map(page, dashboard_url)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts_dir / "command_map.png"), full_page=True)
+    assert frame.locator("path.gc-grid").count() == 198
+    assert _drawn_cases(frame) > 0
+    assert frame.locator(".gc-worker").count() > 0
+    assert frame.locator(".gc-facility").count() > 0
+    assert frame.locator(".gc-legend").count() >= 1
+    for label in ("今日新增", "在办", "超期", "待到场"):
+        assert page.get_by_text(label, exact=True).count() >= 1
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
+
+
+def _located_cases(**filters) -> int:
+    """Cases with coordinates in the store `make run` serves, by the scoped read."""
+    from cases import scoped
+    from cases.db import make_engine
+    from cases.scope import Scope
+
+    engine = make_engine(load_settings().database_url)
+    with Session(engine) as session:
+        rows = scoped.list_cases(session, Scope(role="commander", username="test"), limit=100_000, **filters)
+    engine.dispose()
+    return int((rows["lon"].notna() & rows["lat"].notna()).sum())
+
+
+def _pick(page, label: str, option: str) -> None:
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text=label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_idle(page)
+
+
+def test_filter_changes_the_map(dashboard_url, recorded_page, artifacts_dir) -> None:
+    page, rec = recorded_page
+    frame = _open_command_map(page, dashboard_url)
+    _pick(page, "时间范围", "全部")
+    everything = _located_cases()
+    wait_until(page, lambda: _drawn_cases(wait_for_frame_with(page, "path.gc-grid")) == everything,
+               what=f"{everything} cases drawn")
+    _pick(page, "类别", "矛盾纠纷")
+    disputes = _located_cases(category="dispute")
+    assert 0 < disputes < everything
+    wait_until(page, lambda: _drawn_cases(wait_for_frame_with(page, "path.gc-grid")) == disputes,
+               what=f"{disputes} dispute cases drawn")
+    frame = wait_for_frame_with(page, "path.gc-grid")
+    page.screenshot(path=str(artifacts_dir / "command_map_filtered.png"), full_page=True)
+    singles = frame.locator(".gc-case")
+    classes = [singles.nth(i).get_attribute("class") for i in range(singles.count())]
+    assert all("gc-case-dispute" in c for c in classes), classes
+    assert rec.outside_hosts() == set()
+    assert rec.errors == [], rec.errors
+
+
+_FREE_POINT_JS = """
+(paths) => {
+  // a point inside a grid path that no marker covers, in the frame's coordinates
+  for (const path of paths) {
+    const box = path.getBoundingClientRect();
+    for (let fy = 0.3; fy <= 0.7; fy += 0.1) {
+      for (let fx = 0.3; fx <= 0.7; fx += 0.1) {
+        const x = box.left + fx * box.width, y = box.top + fy * box.height;
+        if (document.elementFromPoint(x, y) === path) { return [x, y]; }
+      }
+    }
+  }
+  return null;
+}
+"""
+
+
+def _frame_offset(page, frame) -> tuple[float, float]:
+    box = frame.frame_element().bounding_box()
+    return box["x"], box["y"]
+
+
+def test_grid_click_shows_its_panel(dashboard_url, recorded_page, artifacts_dir) -> None:
+    page, rec = recorded_page
+    frame = _open_command_map(page, dashboard_url)
+    point = frame.locator("path.gc-grid").evaluate_all(_FREE_POINT_JS)
+    assert point is not None, "no grid point free of markers"
+    dx, dy = _frame_offset(page, frame)
+    page.mouse.move(dx + point[0], dy + point[1])
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.wait_for(timeout=10_000)
+    code = re.search(r"网格编码\s*(\d{15})", tooltip.inner_text()).group(1)
+    page.mouse.click(dx + point[0], dy + point[1])
+    panel = page.get_by_text("网格详情", exact=False)
+    panel.first.wait_for(timeout=30_000)
+    page.get_by_text(code, exact=True).first.wait_for(timeout=10_000)
+    assert page.get_by_text("四访覆盖率").count() >= 1
+    page.screenshot(path=str(artifacts_dir / "command_map_grid_panel.png"), full_page=True)
+    assert rec.outside_hosts() == set()
+    assert rec.errors == [], rec.errors
+
+
+@pytest.fixture()
+def xss_case(dashboard_url) -> Iterator[int]:
+    """An unreached emergency whose text is markup, in the store `make run` serves."""
+    from cases import clock
+    from cases.db import make_engine
+    from cases.models import Case, CaseEvent
+    from geo import read_hierarchy
+
+    settings = load_settings()
+    grids = read_hierarchy(settings.hierarchy_path)["grids"].to_crs("EPSG:4548")
+    inside = grids.geometry.iloc[0].representative_point()
+    import geopandas as gpd
+
+    point = gpd.GeoSeries([inside], crs="EPSG:4548").to_crs("EPSG:4490").iloc[0]
+    engine = make_engine(settings.database_url)
+    now = clock.now()
+    with Session(engine) as session, session.begin():
+        case = Case(source="snapshot", source_id=f"xss-test-{now:%H%M%S%f}", category="emergency",
+                    subcategory="fire", text=XSS, address=XSS, lon=point.x, lat=point.y,
+                    grid_code=str(grids["code"].iloc[0]), community_code=str(grids["parent_code"].iloc[0]),
+                    state="registered", priority="urgent", reported_at=now - timedelta(minutes=1),
+                    registered_at=now - timedelta(minutes=1))
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    yield case_id
+    with Session(engine) as session, session.begin():
+        session.execute(delete(CaseEvent).where(CaseEvent.case_id == case_id))
+        session.execute(delete(Case).where(Case.id == case_id))
+        assert session.scalar(select(Case.id).where(Case.id == case_id)) is None
+    engine.dispose()
+
+
+def test_xss_text_is_shown_inert(dashboard_url, recorded_page, xss_case, artifacts_dir) -> None:
+    page, rec = recorded_page
+    frame = _open_command_map(page, dashboard_url)
+    marker = frame.locator(f".gc-unreached[data-case='{xss_case}']")
+    marker.wait_for(timeout=30_000)
+    marker.hover(force=True)
+    tooltip = frame.locator(".leaflet-tooltip", has_text="#" + str(xss_case))
+    tooltip.wait_for(timeout=10_000)
+    assert XSS in tooltip.inner_text()  # shown as text
+    marker.click(force=True)
+    page.get_by_text(f"#{xss_case}", exact=False).first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(artifacts_dir / "command_map_xss.png"), full_page=True)
+    for f in page.frames:
+        assert f.locator("img[src='x']").count() == 0
+    assert page.get_by_text(XSS, exact=True).count() >= 1  # the case panel shows the text
+    assert rec.dialogs == [], rec.dialogs
+    assert rec.outside_hosts() == set()
+    assert rec.errors == [], rec.errors

@@ -1,0 +1,102 @@
+"""The command map page through the router, with Streamlit's AppTest and a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+from streamlit.testing.v1 import AppTest
+
+from tests.layers.sample import js_text, sample_hierarchy, write_gpkg
+
+ROOT = Path(__file__).resolve().parents[2]
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture()
+def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A settings file with the sample hierarchy and a store holding four located cases."""
+    import streamlit as st
+
+    from cases import clock
+    from cases.db import make_engine, upgrade
+    from cases.models import Case
+
+    hierarchy = sample_hierarchy()
+    gpkg = tmp_path / "hierarchy.gpkg"
+    write_gpkg(hierarchy, gpkg)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    grids = hierarchy["grids"]
+    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
+    now = clock.now()
+    rows = []
+    for i, (category, state) in enumerate([("emergency", "registered"), ("dispute", "dispatched"),
+                                           ("request", "closed"), ("hazard", "on_site")]):
+        rows.append({"source": "hotline_12345", "source_id": f"T{i}", "category": category,
+                     "text": XSS if i == 0 else "噪音扰民", "lon": points.iloc[i].x, "lat": points.iloc[i].y,
+                     "grid_code": grids["code"].iloc[i], "community_code": grids["parent_code"].iloc[i],
+                     "state": state, "priority": "normal", "reported_at": now - timedelta(hours=2 + i),
+                     "dispatched_at": now - timedelta(hours=1) if state != "registered" else None,
+                     "close_due": now + timedelta(days=2), "version": 1, "rework_count": 0,
+                     "supervised": False})
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Case), rows)
+    engine.dispose()
+    config = tmp_path / "gridcommand.toml"
+    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield url
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+def _command_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    at.switch_page("pages/command_map.py").run()
+    return at
+
+
+def _component_args(at: AppTest) -> dict:
+    nodes = at.get("component_instance")
+    assert nodes, "the map component was not drawn"
+    return json.loads(nodes[0].proto.json_args)
+
+
+def test_tiles_list_and_map_follow_the_filter(store_config) -> None:
+    at = _command_page()
+    assert not at.exception, at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["在办"] == "3" and tiles["待到场"] == "0"
+    args = _component_args(at)
+    assert "gc-grid" in args["script"]  # the static hierarchy
+    assert "var rows" in args["feature_group"] and "gc-unreached" in args["feature_group"]
+    assert "/app/static/" in json.dumps(args["js_links"]) and "://" not in json.dumps(args["js_links"])
+    # the XSS text is escaped on its way to the map (as the browser's JavaScript reads it)
+    script = js_text(args["feature_group"])
+    assert "<img src=x" not in script and "&lt;img src=x onerror=alert(1)&gt;" in script
+    at.selectbox(key="cm_category").set_value("dispute").run()
+    assert not at.exception, at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["在办"] == "1"
+    feature_group = _component_args(at)["feature_group"]
+    assert "gc-unreached" not in feature_group
+    assert "T1" not in feature_group  # source ids never reach the map
+
+
+def test_wall_mode_hides_the_list(store_config) -> None:
+    at = _command_page()
+    assert at.subheader and any(h.value == "案件列表" for h in at.subheader)
+    at.toggle(key="wall_mode").set_value(True).run()
+    assert not at.exception, at.exception
+    assert not any(h.value == "案件列表" for h in at.subheader)
