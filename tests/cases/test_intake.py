@@ -166,3 +166,13 @@ def test_unreadable_files_are_one_line_errors(store, small_hierarchy, tmp_path, 
         import_file(store.engine, path, hierarchy=small_hierarchy, rules=RULES)
     assert "\n" not in str(info.value) and str(path) in str(info.value)
     assert counts(store) == (0, 0)
+
+
+def test_coordinates_that_are_not_numbers(store, small_hierarchy, tmp_path):
+    rows = [["BAD1", "12345热线", "群众诉求", "噪音扰民", "x", "", "abc", "35.415", "", "", "2026-11-16 09:00"],
+            ["OK1", "12345热线", "群众诉求", "噪音扰民", "x", "", "116.585", "35.415", "", "", "2026-11-16 09:00"]]
+    result = import_file(store.engine, write_csv(tmp_path / "c.csv", "utf-8", HEADERS, rows),
+                         hierarchy=small_hierarchy, rules=RULES)
+    assert (result.added, result.rejected) == (1, 1)
+    rejects = pd.read_csv(result.rejects_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert rejects.loc[0, "row"] == "row 2" and "not a longitude/latitude" in rejects.loc[0, "reason"]
