@@ -139,7 +139,7 @@ def check_geometries(layers: dict, metric: dict, tolerance_m2: float = SLIVER_TO
     return out
 
 
-def check_hierarchy(layers: dict, *, metric_crs: str, tolerance_m2: float = SLIVER_TOLERANCE_M2,
+def check_hierarchy(layers: dict, *, metric_crs: str | None = None, tolerance_m2: float = SLIVER_TOLERANCE_M2,
                     declared: dict[str, np.ndarray] | None = None,
                     geometry_problems: list[Problem] | None = None) -> list[Problem]:
     """Run every check on a normalised hierarchy and return all problems.
@@ -149,8 +149,9 @@ def check_hierarchy(layers: dict, *, metric_crs: str, tolerance_m2: float = SLIV
     layers : dict of str to GeoDataFrame
         Levels (``streets``, ``communities``, ``grids``, ``buildings``) with columns ``code``,
         ``name``, ``parent_code``, geometry, in EPSG:4490. Missing or empty levels are skipped.
-    metric_crs : str
-        Projected CRS in metres used for every area.
+    metric_crs : str, optional
+        Projected CRS in metres used for every area; default: the configured one, or the
+        Gauss-Kruger/UTM zone of the data when it lies far from that one's central meridian.
     tolerance_m2 : float
         Sliver tolerance in m² (default 1).
     declared : dict of str to bool array, optional
@@ -164,6 +165,8 @@ def check_hierarchy(layers: dict, *, metric_crs: str, tolerance_m2: float = SLIV
     list of Problem
     """
     layers = {lv: g for lv, g in layers.items() if g is not None and len(g)}
+    if metric_crs is None:
+        metric_crs = _default_metric_crs(layers)
     metric = {lv: g.to_crs(metric_crs).geometry.to_numpy() for lv, g in layers.items()}
     locate = _Locator(metric_crs)
     problems = list(geometry_problems) if geometry_problems is not None else check_geometries(layers, metric)
@@ -184,6 +187,18 @@ def check_hierarchy(layers: dict, *, metric_crs: str, tolerance_m2: float = SLIV
         if level != "buildings":
             problems += _gaps(level, above, pcodes, metric[level], metric[above], tolerance_m2, locate)
     return problems
+
+
+def _default_metric_crs(layers: dict) -> str:
+    from core.settings import load_settings
+    from geo.metric import choose_metric_crs
+
+    bounds = np.array([g.to_crs(STORAGE_CRS).total_bounds for g in layers.values()]) if layers else None
+    if bounds is None or not np.isfinite(bounds).all():
+        return load_settings().metric_crs
+    lon = (bounds[:, 0].min() + bounds[:, 2].max()) / 2
+    lat = (bounds[:, 1].min() + bounds[:, 3].max()) / 2
+    return choose_metric_crs(lon, lat, preferred=load_settings().metric_crs)
 
 
 def _duplicates(level: str, codes: np.ndarray) -> list[Problem]:

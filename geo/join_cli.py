@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from core.constants import JOIN_STATUSES, LEVELS, SNAP_DISTANCE_M
+from core.constants import JOIN_STATUSES, LEVELS
 from core.errors import InputError
 from geo.incidents import _check_named, csv_encoding, detect_coordinate_columns, read_incidents
 from geo.join import CODE_COLUMNS, status_names, take_codes
@@ -113,7 +113,9 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
 
     start = time.perf_counter()
     if snap_m is None:
-        snap_m = SNAP_DISTANCE_M
+        from core.settings import load_settings
+
+        snap_m = load_settings().snap_distance_m
     incidents = Path(incidents)
     if not incidents.exists():
         raise InputError(str(incidents), "file not found", "check the path")
