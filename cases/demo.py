@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from cases import clock, db, deadlines, routing
-from cases.intake import import_file
+from cases.intake import bulk_insert, import_file
 from cases.lifecycle import apply
 from cases.models import Case, CaseEvent, Worker
 from core.errors import InputError
@@ -279,7 +279,7 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
                 _replay_open(replay, _pick_open_state(rng))
         session.flush()
         if events:
-            session.execute(insert(CaseEvent.__table__), events)
+            bulk_insert(session, CaseEvent.__table__, events)
         states = dict(session.execute(select(Case.state, func.count()).group_by(Case.state)).all())
     people = _seed_people(engine, demo_dir, hierarchy, now, log)
     spread = ", ".join(f"{k} {v}" for k, v in sorted(states.items(), key=lambda kv: -kv[1]))

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, insert, select
+from sqlalchemy import Table as DbTable
 from sqlalchemy.orm import Session
 
 from cases import clock, routing
@@ -196,6 +197,26 @@ def _existing_ids(session: Session, keys: list[tuple[str, str]]) -> set[tuple[st
     return found
 
 
+def bulk_insert(session: Session, table: DbTable, rows: list[dict[str, Any]]) -> None:
+    """Insert many rows in the session's transaction: ``COPY`` on PostgreSQL (psycopg), one
+    executemany elsewhere. Every row must have the same keys."""
+    if not rows:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        names = list(rows[0])
+        columns = ", ".join(f'"{name}"' for name in names)
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+                for row in rows:
+                    copy.write_row([row[name] for name in names])
+        finally:
+            cursor.close()
+        return
+    session.execute(insert(table), rows)
+
+
 def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert new cases with one executemany; return their ids in the order of ``rows``.
 
@@ -204,7 +225,7 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """
     if not rows:
         return []
-    session.execute(insert(Case.__table__), rows)
+    bulk_insert(session, Case.__table__, rows)
     ids: dict[tuple[str, str], int] = {}
     by_source: dict[str, list[str]] = {}
     for row in rows:
@@ -220,7 +241,7 @@ def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(CaseEvent.__table__), rows)
+        bulk_insert(session, CaseEvent.__table__, rows)
 
 
 def _write_rejects(path: Path, table: Table, problems: _Problems) -> None:
