@@ -6,7 +6,6 @@ import csv
 import io
 
 import geopandas as gpd
-import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -15,7 +14,7 @@ from shapely.geometry import Point
 from core.errors import InputError
 from geo import read_incidents
 from geo.incidents import detect_coordinate_columns
-from tests.geo.conftest import build_args, run_geo, write_layers
+from tests.geo.conftest import build_args, run_geo
 from tests.geo.test_join import deg
 
 SIX = ["street_code", "community_code", "grid_code", "building_code", "join_status", "distance_m"]
