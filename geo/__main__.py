@@ -111,7 +111,8 @@ def _join(args: argparse.Namespace) -> int:
     summary = join_file(args.hierarchy, args.incidents, args.out, lon_col=args.lon, lat_col=args.lat,
                         coords=args.coords, snap_m=args.snap_m)
     counts = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items() if v)
-    print(f"joined {summary['rows']} rows ({counts}) in {summary['seconds']:.2f} s: {args.out}")
+    phases = ", ".join(f"{k} {v:.2f} s" for k, v in summary["phases"].items())
+    print(f"joined {summary['rows']} rows ({counts}) in {summary['seconds']:.2f} s ({phases}): {args.out}")
     return 0
 
 

@@ -74,6 +74,7 @@ class CellIndex:
         self.x0, self.y0 = minx - pad_x, miny - pad_y
         self.nx = int(math.ceil((maxx + pad_x - self.x0) / self.dx)) + 1
         self.ny = int(math.ceil((maxy + pad_y - self.y0) / self.dy)) + 1
+        self._bounds = bounds
         self._build(bounds)
 
     # -- construction ------------------------------------------------------------------
@@ -137,17 +138,36 @@ class CellIndex:
     def _containing(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(position in ``cells``, polygon) pairs for every polygon containing a cell's centre.
 
-        Candidates come from the bounding-box tree; the exact test is ``intersects_xy`` on the
+        Candidates are the cells inside each polygon's bounding box (a window of the cell
+        grid, no Point objects); the exact test is one vectorised ``intersects_xy`` on the
         prepared polygons (fast even for detailed coastlines).
         """
-        cx = self.x0 + (cells % self.nx + 0.5) * self.dx
-        cy = self.y0 + (cells // self.nx + 0.5) * self.dy
-        tree = self._tree()
-        pi, gi = tree.query(shapely.points(cx, cy))
-        if not len(pi):
-            return pi, gi
-        hit = shapely.intersects_xy(self.geoms[self._usable[gi]], cx[pi], cy[pi])
-        return pi[hit], self._usable[gi[hit]]
+        if not len(cells):
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        pos = np.full(self.nx * self.ny, -1, dtype=np.int64)
+        pos[cells] = np.arange(len(cells))
+        grid = pos.reshape(self.ny, self.nx)
+        b = self._bounds
+        ix0 = np.clip(np.floor((b[:, 0] - self.x0) / self.dx - 0.5), 0, self.nx - 1).astype(np.int64)
+        ix1 = np.clip(np.ceil((b[:, 2] - self.x0) / self.dx - 0.5), 0, self.nx - 1).astype(np.int64)
+        iy0 = np.clip(np.floor((b[:, 1] - self.y0) / self.dy - 0.5), 0, self.ny - 1).astype(np.int64)
+        iy1 = np.clip(np.ceil((b[:, 3] - self.y0) / self.dy - 0.5), 0, self.ny - 1).astype(np.int64)
+        qs, fs = [], []
+        for k in range(len(self._usable)):
+            window = grid[iy0[k]:iy1[k] + 1, ix0[k]:ix1[k] + 1]
+            q = window[window >= 0]
+            if len(q):
+                qs.append(q)
+                fs.append(np.full(len(q), self._usable[k], dtype=np.int64))
+        if not qs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        q = np.concatenate(qs)
+        f = np.concatenate(fs)
+        c = cells[q]
+        cx = self.x0 + (c % self.nx + 0.5) * self.dx
+        cy = self.y0 + (c // self.nx + 0.5) * self.dy
+        hit = shapely.intersects_xy(self.geoms[f], cx, cy)
+        return q[hit], f[hit]
 
     def _all_at(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(cell, polygon) pairs for every polygon containing each cell's centre."""
@@ -169,11 +189,6 @@ class CellIndex:
             first[1:] = pi[1:] != pi[:-1]
             out[pi[first]] = f[first]
         return out
-
-    def _tree(self):
-        if getattr(self, "_strtree", None) is None:
-            self._strtree = shapely.STRtree(self.geoms[self._usable])
-        return self._strtree
 
     # -- queries -------------------------------------------------------------------------
     @property

@@ -109,7 +109,10 @@ class _Locator:
     def __call__(self, geom) -> tuple[float, float] | None:
         if geom is None or shapely.is_empty(geom):
             return None
-        p = shapely.point_on_surface(geom)
+        try:
+            p = shapely.point_on_surface(geom)
+        except shapely.errors.GEOSException:  # invalid input: its centroid still locates it
+            p = shapely.centroid(geom)
         lon, lat = self._t.transform(shapely.get_x(p), shapely.get_y(p))
         return float(lon), float(lat)
 
@@ -126,7 +129,8 @@ def check_geometries(layers: dict, metric: dict, tolerance_m2: float = SLIVER_TO
             g = geoms[i]
             if g is None or shapely.is_empty(g):
                 out.append(make_problem("empty_geometry", level, [code],
-                                        f"{level} {code}: empty geometry (no area); redraw or delete it"))
+                                        f"{level} {code}: empty geometry (no area); redraw or delete it",
+                                        area_m2=0.0))
             elif shapely.area(g) <= tolerance_m2:
                 area = float(shapely.area(g))
                 out.append(make_problem("empty_geometry", level, [code],
@@ -135,7 +139,8 @@ def check_geometries(layers: dict, metric: dict, tolerance_m2: float = SLIVER_TO
                                         area_m2=area, point=locate(g)))
             elif not shapely.is_valid(g):
                 out.append(make_problem("invalid_geometry", level, [code],
-                                        f"{level} {code}: invalid geometry ({shapely.is_valid_reason(g)})"))
+                                        f"{level} {code}: invalid geometry ({shapely.is_valid_reason(g)})",
+                                        area_m2=float(shapely.area(g)), point=locate(g)))
     return out
 
 
@@ -175,7 +180,7 @@ def check_hierarchy(layers: dict, *, metric_crs: str | None = None, tolerance_m2
             continue
         gdf = layers[level]
         codes = gdf["code"].to_numpy().astype(str)
-        problems += _duplicates(level, codes)
+        problems += _duplicates(level, codes, metric[level], locate)
         problems += _overlaps(level, codes, metric[level], tolerance_m2, locate)
         above = parent_level(layers, level)
         if above is None:
@@ -201,18 +206,22 @@ def _default_metric_crs(layers: dict) -> str:
     return choose_metric_crs(lon, lat, preferred=load_settings().metric_crs)
 
 
-def _duplicates(level: str, codes: np.ndarray) -> list[Problem]:
+def _duplicates(level: str, codes: np.ndarray, geoms: np.ndarray, locate) -> list[Problem]:
     out = []
     series = pd.Series(codes)
     counts = series[series != ""].value_counts()
+    areas = shapely.area(geoms)
     for code, n in counts[counts > 1].items():
+        idx = np.flatnonzero(codes == code)
         out.append(make_problem("duplicate_code", level, [code],
                                 f"{level} code {code} is used by {n} features; give each its own code "
-                                f"or merge the parts into one MultiPolygon"))
-    blank = int((series == "").sum())
-    if blank:
+                                f"or merge the parts into one MultiPolygon",
+                                area_m2=float(np.nansum(areas[idx])), point=locate(geoms[idx[0]])))
+    blank = np.flatnonzero(codes == "")
+    if len(blank):
         out.append(make_problem("duplicate_code", level, [""],
-                                f"{blank} {level} feature(s) have no code; fill in the code field or map it with --map"))
+                                f"{len(blank)} {level} feature(s) have no code; fill in the code field or map it "
+                                "with --map", area_m2=float(np.nansum(areas[blank])), point=locate(geoms[blank[0]])))
     return out
 
 
@@ -251,7 +260,7 @@ def _nesting(level, above, gdf, codes, pcodes, child_m, parent_m, tol, locate, d
             out.append(make_problem("unknown_parent_code", level, [codes[i], declared_codes[i]],
                                     f"{level} {codes[i]} names parent {declared_codes[i]}, which is not a "
                                     f"{above} code; correct the parent field or the {above} layer",
-                                    point=locate(child_m[i])))
+                                    area_m2=float(shapely.area(child_m[i])), point=locate(child_m[i])))
     table = overlap_table(child_m, parent_m)
     table["pcode"] = pcodes[table["parent"].to_numpy()] if len(table) else []
     by_code = table.groupby(["child", "pcode"], sort=True)["area"].sum().reset_index()

@@ -358,7 +358,7 @@ def write_hierarchy(layers: dict, path: str | Path) -> Path:
                 gdf[col] = gdf[col].fillna("").astype(str)
             gdf = gdf.to_crs(STORAGE_CRS)
             pyogrio.write_dataframe(gdf, tmp, layer=level, driver="GPKG", geometry_type="Unknown",
-                                    append=tmp.exists())
+                                    append=tmp.exists(), layer_options={"GEOMETRY_NAME": "geometry"})
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -129,9 +129,11 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     else:
         frame, lon_col, lat_col = read_incidents(incidents, lon_col=lon_col, lat_col=lat_col)
         table = pa.Table.from_pandas(frame, preserve_index=False)
+    phases = {"read": time.perf_counter() - start}
     index = HierarchyIndex.from_gpkg(hierarchy)
     res = index.join_arrays(_coordinates(table[lon_col]), _coordinates(table[lat_col]), coords=coords,
                             snap_m=snap_m)
+    phases["join"] = time.perf_counter() - start - sum(phases.values())
     for level in LEVELS:
         lv = index.levels.get(level)
         codes = lv.codes if lv is not None else np.zeros(0, dtype=object)
@@ -140,6 +142,7 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     dist = np.round(res["distance_m"], 2)
     table = table.append_column("distance_m", pa.array(dist, from_pandas=True, type=pa.float64()))
     _write_csv_bom(table, Path(out))
+    phases["write"] = time.perf_counter() - start - sum(phases.values())
     counts = np.bincount(res["status"].astype(np.int64), minlength=len(JOIN_STATUSES))
     return {"rows": int(table.num_rows), "statuses": dict(zip(JOIN_STATUSES, map(int, counts))),
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "phases": phases}
