@@ -51,9 +51,7 @@ def sla_table(overrides: Mapping[str, Mapping[str, int]] | None = None) -> dict[
     dict of str to Sla
     """
     if overrides is None:
-        from core.settings import load_settings
-
-        overrides = load_settings().sla
+        return _configured_sla()
     table = dict(constants.SLA_DEFAULTS)
     allowed = {f.name for f in fields(Sla)}
     for category, values in overrides.items():
@@ -70,6 +68,25 @@ def sla_table(overrides: Mapping[str, Mapping[str, int]] | None = None) -> dict[
                              "write whole minutes or working days, e.g. arrive_minutes = 30")
         table[category] = replace(table[category], **values)
     return table
+
+
+_CONFIGURED: dict[tuple[str, int | None], dict[str, Sla]] = {}
+
+
+def _configured_sla() -> dict[str, Sla]:
+    """The settings file's SLA table, re-read only when the file changes (dispatch is hot)."""
+    from core.settings import config_path, load_settings
+
+    path = config_path()
+    try:
+        stamp: int | None = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (str(path), stamp)
+    if key not in _CONFIGURED:
+        _CONFIGURED.clear()
+        _CONFIGURED[key] = sla_table(load_settings(path).sla)
+    return dict(_CONFIGURED[key])
 
 
 def add_working_days(start: datetime, days: float) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
@@ -79,3 +80,13 @@ def case_at(state, **kw):
 )
 def test_due_status(case, now, expected):
     assert due_status(case, now) == expected
+
+
+def test_configured_sla_follows_the_settings_file(tmp_path, monkeypatch):
+    config = tmp_path / "gridcommand.toml"
+    config.write_text("[sla.emergency]\narrive_minutes = 20\n", encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    assert deadlines.sla_table()["emergency"].arrive_minutes == 20
+    config.write_text("[sla.emergency]\narrive_minutes = 25\n", encoding="utf-8")
+    os.utime(config, ns=(config.stat().st_atime_ns, config.stat().st_mtime_ns + 10**9))
+    assert deadlines.sla_table()["emergency"].arrive_minutes == 25
