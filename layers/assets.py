@@ -100,6 +100,9 @@ DROPPED_ASSETS: frozenset[str] = frozenset(
     {"bootstrap", "bootstrap_css", "glyphicons_css", "awesome_rotate_css"}
 )
 
+#: Assets only folium.Icon markers need (left out of maps without one).
+ICON_ASSETS: frozenset[str] = frozenset({"awesome_markers", "awesome_markers_css", "awesome_markers_font_css"})
+
 _STAMP = ".installed.json"
 
 
@@ -249,7 +252,8 @@ def localize(element: folium.Element) -> folium.Element:
     Parameters
     ----------
     element : folium.Element
-        A map, figure or any element tree, fully built.
+        A map, figure or any element tree, fully built. A map without any ``folium.Icon``
+        also drops the Leaflet.awesome-markers and Font Awesome files (:data:`ICON_ASSETS`).
 
     Returns
     -------
@@ -262,7 +266,13 @@ def localize(element: folium.Element) -> folium.Element:
         If an element needs an asset that is not installed locally, or the tree holds a branca
         colormap (``st_folium`` would load d3 from a CDN for it).
     """
-    for node in _walk(element):
+    nodes = list(_walk(element))
+    uses_icons = any(isinstance(node, folium.Icon) for node in nodes)
+    for node in nodes:
+        if isinstance(node, folium.Map) and not uses_icons:
+            # Leaflet.awesome-markers and Font Awesome serve folium.Icon only: skip them otherwise
+            node.default_js = [(n, u) for n, u in node.default_js if n not in ICON_ASSETS]
+            node.default_css = [(n, u) for n, u in node.default_css if n not in ICON_ASSETS]
         if isinstance(node, branca.colormap.ColorMap):
             msg = ("a branca colormap is on the map; st_folium would load d3 from a CDN for it "
                    "(fix: draw the legend with layers.choropleth's HTML legend instead)")
@@ -297,6 +307,16 @@ class OfflineMap(folium.Map):
     def render(self, **kwargs):  # noqa: D102 - folium's hook
         localize(self)
         super().render(**kwargs)
+
+    def fit_bounds(self, bounds, *args, **kwargs):  # noqa: D102 - folium's method
+        self._gc_bounds = [list(map(float, corner)) for corner in bounds]
+        return super().fit_bounds(bounds, *args, **kwargs)
+
+    def get_bounds(self):  # noqa: D102 - folium's method
+        # streamlit-folium asks for the bounds of every coordinate on the map (a slow walk);
+        # the view the map was fitted to is the answer it needs.
+        fitted = getattr(self, "_gc_bounds", None)
+        return fitted if fitted is not None else super().get_bounds()
 
     def add_child(self, child, name=None, index=None):  # noqa: D102 - folium's hook
         # streamlit-folium adds `feature_group_to_add` after rendering the map and then reads

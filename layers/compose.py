@@ -9,6 +9,7 @@ import geopandas as gpd
 
 from core.constants import DISPLAY_CRS
 from layers.assets import OfflineMap, offline_map
+from layers.basemaps import NO_BASEMAP, Basemap
 from layers.hierarchy import build_hierarchy_layers
 
 
@@ -25,7 +26,7 @@ def assemble(
     overlays: Iterable[folium.FeatureGroup],
     *,
     bounds: list[list[float]],
-    base: folium.map.Layer | None = None,
+    tile_layers: Iterable[folium.TileLayer] = (),
     height: str = "100%",
     extra: Iterable[folium.Element] = (),
 ) -> OfflineMap:
@@ -37,8 +38,8 @@ def assemble(
         Added bottom to top.
     bounds : [[south, west], [north, east]]
         Initial view, degrees (EPSG:4326).
-    base : folium tile layer, optional
-        The basemap (``layers.basemaps.build_basemap``); None keeps the plain background.
+    tile_layers : iterable of folium.TileLayer
+        The basemap (``layers.basemaps.Basemap.tile_layers``); none keeps the plain background.
     extra : iterable of folium.Element
         Controls or macros (legends) added after the overlays, before the layer control.
 
@@ -49,8 +50,8 @@ def assemble(
     (south, west), (north, east) = bounds
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12,
                        height=height, prefer_canvas=False)
-    if base is not None:
-        base.add_to(fmap)
+    for layer in tile_layers:
+        layer.add_to(fmap)
     for layer in overlays:
         layer.add_to(fmap)
     for element in extra:
@@ -64,7 +65,7 @@ def hierarchy_map(
     layers: Mapping[str, gpd.GeoDataFrame],
     *,
     lang: str = "zh",
-    base: folium.map.Layer | None = None,
+    basemap: Basemap = NO_BASEMAP,
 ) -> OfflineMap:
     """The hierarchy (grids, communities, streets) on a fresh offline map.
 
@@ -73,11 +74,13 @@ def hierarchy_map(
     layers : mapping of level -> GeoDataFrame
         ``geo.read_hierarchy`` output; ``grids`` required.
     lang : {"zh", "en"}
-    base : folium tile layer, optional
+    basemap : Basemap
+        Tiles to draw and the coordinate shift of the overlays (GCJ-02 for AMap).
 
     Returns
     -------
     OfflineMap
     """
-    groups = build_hierarchy_layers(layers, lang=lang)
-    return assemble(groups, bounds=bounds_of(layers["grids"]), base=base)
+    groups = build_hierarchy_layers(layers, lang=lang, basemap=basemap)
+    tiles = basemap.tile_layers(name="底图" if lang == "zh" else "Basemap")
+    return assemble(groups, bounds=bounds_of(layers["grids"]), tile_layers=tiles)

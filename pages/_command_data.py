@@ -5,9 +5,11 @@ scope applies in SQL; deadlines come from ``cases.deadlines``. Nothing here deci
 business rule of its own except which emergencies count as "not reached yet"
 (:data:`UNREACHED_STATES`), a display flag for the pulsing ring.
 
-Scale: at most ``point_limit + 1`` case rows are read for the map. When more cases match, the
-map gets per-grid totals from ``cases.scoped.count_cases`` (one ``GROUP BY`` on the server)
-and only the open cases are read as rows (for the KPI tiles, the alerts and the list).
+Scale: the per-grid totals of ``cases.scoped.count_cases`` (one ``GROUP BY`` on the server)
+decide first; at most ``point_limit + 1`` case rows are read for the map. When more cases
+match, the map gets those per-grid totals and only the open cases are read as rows (for the
+KPI tiles, the alerts and the list). The per-grid totals cannot filter by source, so with a
+source filter the bubbles count every source (the rows, tiles and list do filter).
 """
 
 from __future__ import annotations
@@ -142,9 +144,19 @@ def load_map_data(
         KPIs: ``today_new`` (reported since today's midnight), ``open``, ``overdue``,
         ``arrivals_pending`` (the pending deadline is the arrival), all within the filter.
     """
-    rows = scoped.list_cases(session, scope, limit=point_limit + 1, **flt.query())
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if len(rows) <= point_limit:
+    inside = grid_codes_under(hierarchy, flt.area_code)
+    counts = scoped.count_cases(session, scope, by="grid", states=list(flt.states) or None,
+                                category=flt.category, since=flt.since, until=flt.until)
+    if inside is not None:
+        counts = counts.loc[counts["code"].astype(str).isin(inside)]
+    # The per-grid counts know every filter but the source: without one they decide the mode
+    # at the cost of one GROUP BY; with one, reading up to point_limit + 1 rows decides it.
+    if flt.source is None and int(counts["cases"].sum()) > point_limit:
+        rows = None
+    else:
+        rows = scoped.list_cases(session, scope, limit=point_limit + 1, **flt.query())
+    if rows is not None and len(rows) <= point_limit:
         rows = annotate(rows, now)
         open_rows = rows.loc[rows["state"].astype(str).isin(OPEN_STATES)]
         today_new = int((rows["reported_at"] >= today).sum()) if len(rows) else 0
@@ -153,16 +165,11 @@ def load_map_data(
         open_states = [s for s in (flt.states or OPEN_STATES) if s in OPEN_STATES]
         query = {**flt.query(), "states": open_states}
         open_rows = (annotate(scoped.list_cases(session, scope, limit=scoped.MAX_ROWS, **query), now)
-                     if open_states else annotate(rows.iloc[:0], now))
+                     if open_states else annotate(pd.DataFrame(columns=list(scoped.CASE_COLUMNS)), now))
         rows = open_rows
         since_today = max(flt.since, today) if flt.since else today
         today_new = len(scoped.list_cases(session, scope, limit=scoped.MAX_ROWS,
                                           **{**flt.query(), "since": since_today}))
-        counts = scoped.count_cases(session, scope, by="grid", states=list(flt.states) or None,
-                                    category=flt.category, since=flt.since, until=flt.until)
-        inside = grid_codes_under(hierarchy, flt.area_code)
-        if inside is not None:
-            counts = counts.loc[counts["code"].astype(str).isin(inside)]
         aggregated = True
     kpis = {
         "today_new": today_new,

@@ -5,11 +5,14 @@ Each cache is keyed on the file's path and modification time, so a rebuilt file 
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+
+from core.settings import BasemapSettings
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -54,3 +57,19 @@ def facilities(path: Path) -> pd.DataFrame | None:
     if not path.exists():
         return None
     return _read_facilities(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _hierarchy_layers(path: str, mtime_ns: int, lang: str, basemap: BasemapSettings) -> list:
+    from layers.basemaps import build_basemap
+    from layers.hierarchy import build_hierarchy_layers
+
+    return build_hierarchy_layers(_read_hierarchy(path, mtime_ns), lang=lang, basemap=build_basemap(basemap))
+
+
+def hierarchy_layers(path: Path, lang: str, basemap: BasemapSettings) -> list:
+    """Fresh copies of the hierarchy's folium layers (built once per file, language and basemap;
+    a copy is cheap next to simplifying and reprojecting again)."""
+    path = Path(path)
+    built = _hierarchy_layers(str(path.resolve()), path.stat().st_mtime_ns, lang, basemap)
+    return copy.deepcopy(built)

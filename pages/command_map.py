@@ -26,12 +26,12 @@ from layers.cases import POINT_LIMIT, build_case_totals_layer, build_cases_layer
 from layers.choropleth import MEASURES, build_choropleth_layer
 from layers.compose import bounds_of
 from layers.facilities import build_facilities_layer
-from layers.hierarchy import build_hierarchy_layers
 from layers.legend import Legend
 from layers.workers import build_workers_layer
 from layers.assets import offline_map
 from pages import _command_data as data_api
 from pages import _data
+from pages._auth import md_escape
 from pages._state import current_scope, lang, settings
 
 CASE_ID = re.compile(r"^\s*#(\d+)")
@@ -112,7 +112,7 @@ def base_map() -> folium.Map:
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
     for layer in basemap.tile_layers(name="底图" if language == "zh" else "Basemap"):
         layer.add_to(fmap)
-    for group in build_hierarchy_layers(hierarchy, lang=language, basemap=basemap):
+    for group in _data.hierarchy_layers(cfg.hierarchy_path, language, cfg.basemap):
         group.add_to(fmap)
     facilities = _data.facilities(cfg.demo_dir / "facilities.csv") if show_facilities else None
     if facilities is not None and len(facilities):
@@ -177,7 +177,7 @@ def case_list(rows: pd.DataFrame) -> None:
         t("case_text", language): rows["text"],
     }).head(500)
     picked = st.dataframe(view, hide_index=True, height=260, key="cm_case_list", on_select="rerun",
-                          selection_mode="single-row", use_container_width=True)
+                          selection_mode="single-row", width="stretch")
     selection = getattr(picked, "selection", None)
     if selection and selection.get("rows"):
         st.session_state["selected_case"] = int(view.iloc[selection["rows"][0]]["#"])
@@ -195,13 +195,13 @@ def case_panel(session: Session, case_id: int) -> None:
     st.text(case.get("text") or "")
     st.caption(t("case_timeline", language))
     st.dataframe(events[["at", "action", "from_state", "to_state", "actor", "note"]], hide_index=True,
-                 use_container_width=True, height=220)
+                 width="stretch", height=220)
 
 
 def grid_panel(session: Session, grid_code: str, data: data_api.MapData) -> None:
     info = data_api.grid_panel(session, scope, grid_code, data=data, now=now)
     name = _names("grids").get(grid_code, grid_code)
-    st.markdown(f"**{t('grid_panel', language)} · {name}**")
+    st.markdown(f"**{t('grid_panel', language)} · {md_escape(name)}**")
     st.caption(grid_code)
     a, b = st.columns(2)
     a.metric(t("kpi_open", language), info["open"])
@@ -232,7 +232,8 @@ def live() -> None:
         alert_ids = set(data.alerts["id"].astype(int))
         if isinstance(seen, set) and st.session_state.get("emergencies_primed"):
             for row in data.alerts.loc[data.alerts["id"].astype(int).isin(alert_ids - seen)].itertuples():
-                message = t("new_emergency_alert", language, text=str(row.text)[:40], grid=row.grid_code)
+                message = t("new_emergency_alert", language, text=md_escape(str(row.text)[:40]),
+                            grid=md_escape(row.grid_code))
                 st.toast(message, icon="🚨")
                 st.error(message, icon="🚨")
         st.session_state["seen_emergencies"] = (seen or set()) | alert_ids

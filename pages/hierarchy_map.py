@@ -7,7 +7,8 @@ from streamlit_folium import st_folium
 
 from core.constants import LEVELS
 from core.i18n import t
-from layers.compose import hierarchy_map
+from layers.basemaps import build_basemap
+from layers.compose import assemble, bounds_of
 from pages import _data
 from pages._state import lang, settings
 
@@ -25,8 +26,11 @@ for column, level in zip(columns, LEVELS, strict=True):
     gdf = layers.get(level)
     column.metric(t(f"count_{level}", language), 0 if gdf is None else len(gdf))
 
+cfg = settings()
+base = build_basemap(cfg.basemap)
 st_folium(
-    hierarchy_map(layers, lang=language),
+    assemble(_data.hierarchy_layers(path, language, cfg.basemap), bounds=bounds_of(layers["grids"]),
+             tile_layers=base.tile_layers(name="底图" if language == "zh" else "Basemap")),
     key="hierarchy_map",
     height=640,
     use_container_width=True,

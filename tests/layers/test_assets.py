@@ -162,3 +162,13 @@ def test_st_folium_feature_groups_are_local_too(monkeypatch: pytest.MonkeyPatch)
     assert any("leaflet-heat.js" in u for u in links)
     assert all(u.startswith("/app/static/") for u in links), links
     assert "://" not in captured["feature_group"]
+
+
+def test_icon_assets_only_when_a_folium_icon_is_used() -> None:
+    plain = _rendered_urls(offline_map(location=[35.45, 116.6]))
+    assert not any("awesome" in u or "fontawesome" in u for u in plain)
+    fmap = offline_map(location=[35.45, 116.6])
+    folium.Marker([35.45, 116.6], icon=folium.Icon(icon="fire", prefix="fa")).add_to(fmap)
+    with_icon = _rendered_urls(fmap)
+    assert any(u.endswith("awesome-markers/leaflet.awesome-markers.min.js") for u in with_icon)
+    assert any(u.endswith("fontawesome/css/all.min.css") for u in with_icon)

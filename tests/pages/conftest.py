@@ -22,9 +22,22 @@ def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     config = tmp_path / "gridcommand.toml"
     config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\n', encoding="utf-8")
     monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.chdir(ROOT)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield gpkg
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+def signed_in(at, *, role: str = "commander", username: str = "commander"):
+    """``at`` acting as a signed-in account (the sign-in gate reads ``st.session_state['auth']``;
+    an account unknown to the store counts as enabled). Returns ``at``."""
+    from cases import clock
+
+    at.session_state["auth"] = {
+        "user": {"username": username, "display_name": username, "role": role, "area_codes": ""},
+        "last_activity": clock.now(),
+    }
+    return at

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from tests.layers.sample import js_text, sample_hierarchy, write_gpkg
+from tests.pages.conftest import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
@@ -62,7 +63,7 @@ def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def _command_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60).run()
+    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)).run()
     at.switch_page("pages/command_map.py").run()
     return at
 
@@ -100,3 +101,39 @@ def test_wall_mode_hides_the_list(store_config) -> None:
     at.toggle(key="wall_mode").set_value(True).run()
     assert not at.exception, at.exception
     assert not any(h.value == "案件列表" for h in at.subheader)
+
+
+def test_new_emergency_raises_an_alert(store_config) -> None:
+    from cases import clock
+    from cases.db import make_engine
+    from cases.models import Case
+
+    at = _command_page()
+    assert not at.exception, at.exception
+    assert len(at.toast) == 0  # emergencies already on the map when the page opened: no alert
+    engine = make_engine(store_config)
+    with Session(engine) as session, session.begin():
+        first = session.get(Case, 1)
+        session.execute(insert(Case), [{
+            "source": "snapshot", "source_id": "NEW1", "category": "emergency", "text": "燃气泄漏 **速来** [x](javascript:alert(1))",
+            "lon": first.lon, "lat": first.lat, "grid_code": first.grid_code, "state": "reported",
+            "priority": "urgent", "reported_at": clock.now(), "version": 1, "rework_count": 0,
+            "supervised": False}])
+    engine.dispose()
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.toast) == 1 and "新突发事件" in at.toast[0].value and "燃气泄漏" in at.toast[0].value
+    assert any("燃气泄漏" in e.value for e in at.error)
+    # markdown in the reporter's text is escaped, not rendered (no bold, no link)
+    assert "\\*\\*速来\\*\\*" in at.toast[0].value and "\\[x\\]" in at.toast[0].value
+    at.run()
+    assert len(at.toast) == 0  # announced once
+
+
+def test_english_labels(store_config) -> None:
+    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)).run()
+    at.radio(key="lang").set_value("en").run()
+    at.switch_page("pages/command_map.py").run()
+    assert not at.exception, at.exception
+    assert {m.label for m in at.metric} >= {"New today", "Open", "Overdue", "Arrivals pending"}
+    assert at.title[0].value == "Command map"

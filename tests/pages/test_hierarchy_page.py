@@ -6,11 +6,13 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.pages.conftest import signed_in
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    return signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60))
 
 
 def _map_scripts(at: AppTest) -> list[str]:
