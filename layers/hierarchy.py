@@ -342,3 +342,44 @@ def build_hierarchy_layers(
         out.append(build_street_layer(streets, name=LEVEL_LABELS["streets"][lang],
                                       show=shown["streets"], lang=lang, **opts))
     return out
+
+
+SELECTED_CLASS = "gc-selected"
+
+
+def build_selection_layer(
+    grids: gpd.GeoDataFrame,
+    code: str,
+    *,
+    name: str,
+    show: bool = True,
+    lang: str = "zh",
+    basemap: Basemap = NO_BASEMAP,
+) -> folium.FeatureGroup:
+    """A thick outline around the grid ``code`` (the one the operator clicked); not clickable.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        ``code`` and polygons in any set CRS.
+    code : str
+        The selected grid's code; an unknown code gives an empty layer.
+
+    Returns
+    -------
+    folium.FeatureGroup
+    """
+    _check_level(grids, "grids")
+    if grids.crs is None:
+        msg = "hierarchy level 'grids' has no CRS (fix: rebuild with `python -m geo build`)"
+        raise ValueError(msg)
+    chosen = grids.loc[grids["code"].astype(str) == str(code)].to_crs("EPSG:4326")
+    if basemap.gcj02 and len(chosen):
+        chosen = chosen.set_geometry(basemap.shift_geometries(chosen.geometry.to_numpy()), crs=chosen.crs)
+    group = folium.FeatureGroup(name=name, show=show)
+    if len(chosen):
+        line = {"className": SELECTED_CLASS, "color": "#ff6f00", "weight": 4, "opacity": 1.0,
+                "fill": False, "interactive": False}
+        folium.GeoJson(feature_collection(chosen, {}), style_function=lambda _f: dict(line),
+                       name=name).add_to(group)
+    return group

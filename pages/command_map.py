@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
 from cases import clock, scoped
-from core.constants import CATEGORIES, SOURCES, STATES
+from core.constants import CATEGORIES, LEVEL_LABELS, SOURCES, STATES
 from core.errors import GridCommandError
 from core.i18n import t
 from layers.basemaps import build_basemap
@@ -26,6 +26,7 @@ from layers.cases import POINT_LIMIT, build_case_totals_layer, build_cases_layer
 from layers.choropleth import MEASURES, build_choropleth_layer
 from layers.compose import bounds_of
 from layers.facilities import build_facilities_layer
+from layers.hierarchy import build_building_layer, build_selection_layer
 from layers.legend import Legend
 from layers.workers import build_workers_layer
 from layers.assets import offline_map
@@ -125,7 +126,7 @@ def base_map() -> folium.Map:
 
 
 def live_layers(session: Session, data: data_api.MapData) -> list[folium.FeatureGroup]:
-    """Choropleth, workers and cases for the current filter (bottom to top)."""
+    """Choropleth, workers, the selected grid's buildings and the cases (bottom to top)."""
     groups = []
     if measure:
         values = data_api.grid_measure(measure, data=data, hierarchy=hierarchy, session=session,
@@ -136,6 +137,16 @@ def live_layers(session: Session, data: data_api.MapData) -> list[folium.Feature
         positions, tracks = data_api.worker_data(session, scope, grid_code=st.session_state.get("selected_grid"))
         groups.append(build_workers_layer(positions, tracks=tracks, now=now, lang=language, basemap=basemap,
                                           name=t("layer_workers", language)))
+    selected = st.session_state.get("selected_grid")
+    buildings = hierarchy.get("buildings")
+    if selected and buildings is not None and len(buildings):
+        inside = buildings.loc[buildings["parent_code"].astype(str) == str(selected)]
+        if len(inside):
+            groups.append(build_building_layer(inside, name=LEVEL_LABELS["buildings"][language], show=True,
+                                               lang=language, basemap=basemap))
+    if selected:
+        groups.append(build_selection_layer(grids, selected, name=t("grid_panel", language), lang=language,
+                                            basemap=basemap))
     name = t("layer_cases", language)
     if data.aggregated:
         totals = data.grid_counts.rename(columns={"open_cases": "open"})

@@ -31,11 +31,16 @@ MAP_TITLE = "指挥地图"
 def _open_command_map(page, url: str):
     open_dashboard(page, url)
     go_to_page(page, MAP_TITLE)
-    frame = wait_for_frame_with(page, "path.gc-grid")
-    # the live layers (cases, workers) arrive with the component's feature groups
-    wait_for_frame_with(page, ".gc-worker, .marker-cluster, .gc-case")
+    # the command map's frame: its live layers (cases, workers) arrive with the component's
+    # feature groups; the hierarchy page's map, which may linger a moment, has neither
+    frame = wait_for_frame_with(page, ".gc-worker, .marker-cluster, .gc-case")
+    wait_for_frame_with(page, "path.gc-grid", minimum=198)
     settle(page, frame, ".marker-cluster, .gc-case")
     return frame
+
+
+def _command_frame(page):
+    return wait_for_frame_with(page, ".gc-legend .gc-legend-rows")
 
 
 def _drawn_cases(frame) -> int:
@@ -85,14 +90,14 @@ def test_filter_changes_the_map(dashboard_url, recorded_page, artifacts_dir) -> 
     frame = _open_command_map(page, dashboard_url)
     _pick(page, "时间范围", "全部")
     everything = _located_cases()
-    wait_until(page, lambda: _drawn_cases(wait_for_frame_with(page, "path.gc-grid")) == everything,
+    wait_until(page, lambda: _drawn_cases(_command_frame(page)) == everything,
                what=f"{everything} cases drawn")
     _pick(page, "类别", "矛盾纠纷")
     disputes = _located_cases(category="dispute")
     assert 0 < disputes < everything
-    wait_until(page, lambda: _drawn_cases(wait_for_frame_with(page, "path.gc-grid")) == disputes,
+    wait_until(page, lambda: _drawn_cases(_command_frame(page)) == disputes,
                what=f"{disputes} dispute cases drawn")
-    frame = wait_for_frame_with(page, "path.gc-grid")
+    frame = _command_frame(page)
     page.screenshot(path=str(artifacts_dir / "command_map_filtered.png"), full_page=True)
     singles = frame.locator(".gc-case")
     classes = [singles.nth(i).get_attribute("class") for i in range(singles.count())]
@@ -137,7 +142,16 @@ def test_grid_click_shows_its_panel(dashboard_url, recorded_page, artifacts_dir)
     panel = page.get_by_text("网格详情", exact=False)
     panel.first.wait_for(timeout=30_000)
     page.get_by_text(code, exact=True).first.wait_for(timeout=10_000)
-    assert page.get_by_text("四访覆盖率").count() >= 1
+    assert page.get_by_text("四访覆盖率", exact=False).count() >= 1
+    # the grid's buildings come onto the map with the selection
+    from geo import read_hierarchy
+
+    buildings = read_hierarchy(load_settings().hierarchy_path)["buildings"]
+    expected = int((buildings["parent_code"].astype(str) == code).sum())
+    if expected:
+        wait_until(page, lambda: _command_frame(page).locator("path.gc-building").count() == expected,
+                   what=f"{expected} buildings of grid {code}")
+    page.wait_for_timeout(500)
     page.screenshot(path=str(artifacts_dir / "command_map_grid_panel.png"), full_page=True)
     assert rec.outside_hosts() == set()
     assert rec.errors == [], rec.errors

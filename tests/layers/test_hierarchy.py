@@ -20,6 +20,7 @@ from layers.hierarchy import (
     build_community_layer,
     build_grid_layer,
     build_hierarchy_layers,
+    build_selection_layer,
 )
 
 
@@ -100,3 +101,17 @@ def test_order_and_show_flags(hierarchy) -> None:
 def test_grids_required() -> None:
     with pytest.raises(ValueError, match="no 'grids' level"):
         build_hierarchy_layers({"streets": gpd.GeoDataFrame()})
+
+
+def test_selection_layer_outlines_one_grid(hierarchy) -> None:
+    code = hierarchy["grids"]["code"].iloc[2]
+    group = build_selection_layer(hierarchy["grids"], code, name="选中")
+    gj = next(iter(group._children.values()))
+    assert len(gj.data["features"]) == 1
+    assert '"className": "gc-selected"' in _render(group)
+    empty = build_selection_layer(hierarchy["grids"], "nope", name="选中")
+    assert not empty._children
+
+
+def _render(group) -> str:
+    return folium.Map(tiles=None).add_child(group).get_root().render()
