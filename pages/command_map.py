@@ -205,8 +205,17 @@ def case_panel(session: Session, case_id: int) -> None:
                 f" · {_state_text(case['state'])}**")
     st.text(case.get("text") or "")
     st.caption(t("case_timeline", language))
-    st.dataframe(events[["at", "action", "from_state", "to_state", "actor", "note"]], hide_index=True,
-                 width="stretch", height=220)
+    from cases.lifecycle import ACTIONS
+
+    timeline = pd.DataFrame({
+        t("tl_at", language): events["at"],
+        t("tl_action", language): events["action"].map(
+            lambda a: ACTIONS[a].text(language) if a in ACTIONS else a),
+        t("tl_state", language): events["to_state"].map(_state_text),
+        t("tl_actor", language): events["actor"],
+        t("tl_note", language): events["note"],
+    })
+    st.dataframe(timeline, hide_index=True, width="stretch", height=220)
 
 
 def grid_panel(session: Session, grid_code: str, data: data_api.MapData) -> None:

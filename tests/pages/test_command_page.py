@@ -137,3 +137,14 @@ def test_english_labels(store_config) -> None:
     assert not at.exception, at.exception
     assert {m.label for m in at.metric} >= {"New today", "Open", "Overdue", "Arrivals pending"}
     assert at.title[0].value == "Command map"
+
+
+def test_case_panel_shows_the_text_as_text_and_the_timeline(store_config) -> None:
+    at = _command_page()
+    at.session_state["selected_case"] = 1
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("**#1 · 突发事件") for m in at.markdown)
+    assert any(x.value == XSS for x in at.text)  # st.text: shown verbatim, never as HTML
+    frames = [d for d in at.dataframe if "环节" in d.value.columns]
+    assert frames, "no timeline table"
