@@ -93,6 +93,11 @@ TEXT: dict[str, dict[str, str]] = {
     "click_hint": {"zh": "点击网格查看详情，点击案件查看处置轨迹。", "en": "Click a grid for its details, a case for its timeline."},
     "store_missing": {"zh": "案件库不可用：{error}", "en": "Case store unavailable: {error}"},
     "updated_at": {"zh": "更新于 {time}", "en": "Updated {time}"},
+    "tl_at": {"zh": "时间", "en": "Time"},
+    "tl_action": {"zh": "环节", "en": "Step"},
+    "tl_state": {"zh": "状态", "en": "State"},
+    "tl_actor": {"zh": "处理人", "en": "By"},
+    "tl_note": {"zh": "说明", "en": "Note"},
     # sign-in and audit (pages/login.py, pages/audit.py, pages/_auth.py)
     "auth_title": {"zh": "网格指挥台 · 登录", "en": "Grid Command · Sign in"},
     "auth_username": {"zh": "用户名", "en": "User name"},
