@@ -85,20 +85,19 @@ def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: flo
     """Open the dashboard at ``url`` and, when the sign-in gate asks, sign in with the public
     demo account ``account`` (``cases.demo_people.DEMO_ACCOUNTS``)."""
     page.goto(url)
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if page.locator("input[type='password']").count():
-            from cases.demo_people import DEMO_ACCOUNTS
+    page.locator("[data-testid='stSidebarNav'], input[type='password']").first.wait_for(
+        timeout=timeout_s * 1000)
+    wait_for_idle(page, timeout_s=timeout_s)  # a fresh server's first run may still change the page
+    if page.locator("input[type='password']").count():
+        from cases.demo_people import DEMO_ACCOUNTS
 
-            demo = next(a for a in DEMO_ACCOUNTS if a.username == account)
-            page.locator("input[type='text']").first.fill(demo.username)
-            page.locator("input[type='password']").first.fill(demo.password)
-            page.locator("input[type='password']").first.press("Enter")
-            page.locator("input[type='password']").wait_for(state="detached", timeout=30_000)
-            return
-        if page.locator("[data-testid='stSidebarNav'], [data-testid='stMain'] h1").count():
-            return
-        page.wait_for_timeout(250)
+        demo = next(a for a in DEMO_ACCOUNTS if a.username == account)
+        page.locator("input[type='text']").first.fill(demo.username)
+        page.locator("input[type='password']").first.fill(demo.password)
+        page.locator("input[type='password']").first.press("Enter")
+        page.locator("input[type='password']").wait_for(state="detached", timeout=timeout_s * 1000)
+    page.locator("[data-testid='stSidebarNav']").wait_for(timeout=timeout_s * 1000)
+    wait_for_idle(page, timeout_s=timeout_s)
 
 
 def go_to_page(page, title: str) -> None:
