@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import LANGUAGES, t
+from pages._auth import gate
 from pages._state import init_state, lang
 
 st.set_page_config(page_title="网格指挥台 Grid Command", page_icon="🗺️", layout="wide")
@@ -36,8 +37,12 @@ PAGES = [
             url_path="hierarchy", default=True),
     st.Page("pages/command_map.py", title=t("page_map", language), icon=":material/emergency:",
             url_path="command"),
+    st.Page("pages/audit.py", title=t("page_audit", language), icon=":material/policy:",
+            url_path="audit-log"),
 ]
 # --- END PAGES ---------------------------------------------------------------------------
 
 st.sidebar.caption(t("app_title", language))
-st.navigation(PAGES).run()
+# Sign-in gate: anonymous visitors get the sign-in page only; a signed-in account gets the
+# pages its role may open (pages/_auth.py).
+gate(PAGES, language).run()
