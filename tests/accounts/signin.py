@@ -43,3 +43,4 @@ def browser_sign_in(page: Any, base_url: str, username: str, password: str, *, t
     page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
     page.get_by_role("button", name="退出登录").wait_for(timeout=timeout_ms)
+    page.get_by_text("网格指挥台 · 登录").wait_for(state="detached", timeout=timeout_ms)
