@@ -17,6 +17,8 @@ DEFAULTS: dict[str, object] = {
     "selected_grid": None,  # grid code clicked on the command map
     "selected_case": None,  # case id clicked on the command map
     "seen_emergencies": None,  # ids of emergencies already announced (set)
+    "emergencies_primed": False,  # the first look at the emergencies was taken (no alert for those)
+    "last_click": None,  # (tooltip, latlng) of the map click already handled
 }
 
 

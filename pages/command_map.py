@@ -256,7 +256,7 @@ def live() -> None:
                             grid=md_escape(row.grid_code))
                 st.toast(message, icon="🚨")
                 st.error(message, icon="🚨")
-        st.session_state["seen_emergencies"] = (seen or set()) | alert_ids
+        st.session_state["seen_emergencies"] = (seen if isinstance(seen, set) else set()) | alert_ids
         st.session_state["emergencies_primed"] = True
 
         tiles = st.columns(4)
