@@ -32,8 +32,13 @@ def settings() -> Settings:
     return _settings()
 
 
+#: Set by :func:`init_state`, which only the router (dashboard.py) calls.
+ROUTER_KEY = "routed"
+
+
 def init_state() -> None:
-    """Set every session key that is not set yet."""
+    """Set every session key that is not set yet (called by the router, dashboard.py)."""
+    st.session_state[ROUTER_KEY] = True
     for key, value in DEFAULTS.items():
         if key not in st.session_state:
             if key == "lang":
@@ -53,11 +58,17 @@ def current_scope():
     """The signed-in caller's :class:`cases.scope.Scope`.
 
     The sign-in gate stores it in ``st.session_state["scope"]``; until one is installed the
-    dashboard runs as the district command centre (``commander``).
+    dashboard runs as the district command centre (``commander``). A page run without the
+    router (no :func:`init_state` in this session) stops instead.
     """
     from cases.scope import Scope
 
     scope = st.session_state.get("scope")
     if isinstance(scope, Scope):
         return scope
+    if not st.session_state.get(ROUTER_KEY):
+        # a page file reached without the router (Streamlit's pages-folder mode on a fresh
+        # server): no sign-in has happened here, so show nothing
+        st.error("Open the dashboard from its start page. 请从首页进入。")
+        st.stop()
     return Scope(role="commander", username="command-centre")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.settings import load_settings
-from tests.browser.conftest import settle, wait_for_frame_with
+from tests.browser.conftest import open_dashboard, settle, wait_for_frame_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,7 +18,7 @@ def test_hierarchy_map_offline(dashboard_url, recorded_page, artifacts_dir) -> N
 
     grids = read_hierarchy(load_settings().hierarchy_path)["grids"]
     page, rec = recorded_page
-    page.goto(dashboard_url)  # the hierarchy page is the default page
+    open_dashboard(page, dashboard_url)  # signs in; the hierarchy page is the default page
     frame = wait_for_frame_with(page, "path.gc-grid")
     drawn = settle(page, frame, "path.gc-grid")
     page.wait_for_timeout(1000)  # let the labels and the layer control paint
@@ -36,7 +36,7 @@ def test_hierarchy_map_offline(dashboard_url, recorded_page, artifacts_dir) -> N
 
 def test_hover_shows_escaped_grid_label(dashboard_url, recorded_page) -> None:
     page, _rec = recorded_page
-    page.goto(dashboard_url)  # the hierarchy page is the default page
+    open_dashboard(page, dashboard_url)  # signs in; the hierarchy page is the default page
     frame = wait_for_frame_with(page, "path.gc-grid")
     settle(page, frame, "path.gc-grid")
     frame.locator("path.gc-grid").nth(0).hover(force=True)

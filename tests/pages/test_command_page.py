@@ -148,3 +148,11 @@ def test_case_panel_shows_the_text_as_text_and_the_timeline(store_config) -> Non
     assert any(x.value == XSS for x in at.text)  # st.text: shown verbatim, never as HTML
     frames = [d for d in at.dataframe if "环节" in d.value.columns]
     assert frames, "no timeline table"
+
+
+def test_page_file_run_without_the_router_shows_nothing(store_config) -> None:
+    """Streamlit's pages-folder mode can run a page file directly on a fresh server."""
+    at = AppTest.from_file(str(ROOT / "pages" / "command_map.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    assert at.error and "首页" in at.error[0].value
+    assert not at.get("component_instance") and not at.metric
