@@ -1,6 +1,6 @@
 """Grid Command (网格指挥台): the Streamlit entry point and page router.
 
-Run with ``make run`` (or ``streamlit run dashboard.py``). The pages live in ``pages/``; this
+Run with ``make run`` (or ``streamlit run dashboard.py``). The pages live in ``views/`` (not ``pages/``: Streamlit would auto-run files there outside the router); this
 file only sets up the page, the session state and the language toggle, then routes.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import LANGUAGES, t
-from pages._auth import gate
-from pages._state import init_state, lang
+from views._auth import gate
+from views._state import init_state, lang
 
 st.set_page_config(page_title="网格指挥台 Grid Command", page_icon="🗺️", layout="wide")
 init_state()
@@ -29,20 +29,18 @@ with st.sidebar:
 language = lang()
 
 # --- PAGES -------------------------------------------------------------------------------
-# The page list. Each helper adds its own pages here (one line each); keep the order.
-# A url_path must not equal a file name in pages/ (e.g. not "command_map"): on a fresh server
-# Streamlit's old pages-folder mode would run that file directly, bypassing this router.
+# The page list, in menu order; the gate below filters it by role.
 PAGES = [
-    st.Page("pages/hierarchy_map.py", title=t("page_hierarchy", language), icon=":material/map:",
+    st.Page("views/hierarchy_map.py", title=t("page_hierarchy", language), icon=":material/map:",
             url_path="hierarchy", default=True),
-    st.Page("pages/command_map.py", title=t("page_map", language), icon=":material/emergency:",
+    st.Page("views/command_map.py", title=t("page_map", language), icon=":material/emergency:",
             url_path="command"),
-    st.Page("pages/audit.py", title=t("page_audit", language), icon=":material/policy:",
+    st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
             url_path="audit-log"),
 ]
 # --- END PAGES ---------------------------------------------------------------------------
 
 st.sidebar.caption(t("app_title", language))
 # Sign-in gate: anonymous visitors get the sign-in page only; a signed-in account gets the
-# pages its role may open (pages/_auth.py).
+# pages its role may open (views/_auth.py).
 gate(PAGES, language).run()

@@ -5,7 +5,7 @@ demo district's grids (about 3 % open, as in the demo), then
 
 - payload: the bytes streamlit-folium sends to the browser for the command map with the
   default filter "all time" (map script + header + live feature groups + layer control), built
-  by the same code the page runs (``pages._command_data`` + ``layers``); and the build time;
+  by the same code the page runs (``views._command_data`` + ``layers``); and the build time;
 - time to interactive: a Streamlit server (``streamlit run dashboard.py``) on that store; in a
   fresh headless Chromium page (signed in as the demo commander when the gate asks) the click
   on the command map's link is timed until the map shows its 198 grid paths and its case layer
@@ -123,7 +123,7 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     from layers.assets import offline_map
     from layers.hierarchy import build_hierarchy_layers
     from layers.workers import build_workers_layer
-    from pages import _command_data as api
+    from views import _command_data as api
 
     captured: dict = {}
 

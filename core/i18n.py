@@ -18,7 +18,7 @@ TEXT: dict[str, dict[str, str]] = {
     "page_visits": {"zh": "四访走访", "en": "Four visits"},
     "page_audit": {"zh": "审计日志", "en": "Audit log"},
     "page_login": {"zh": "登录", "en": "Sign in"},
-    # map layers and the hierarchy page (layers/, pages/hierarchy_map.py)
+    # map layers and the hierarchy page (layers/, views/hierarchy_map.py)
     "code": {"zh": "编码", "en": "Code"},
     "grid_code": {"zh": "网格编码", "en": "Grid code"},
     "hierarchy_caption": {"zh": "街道 → 社区/村 → 网格：悬停查看名称与编码，右上角切换图层。",
@@ -29,7 +29,7 @@ TEXT: dict[str, dict[str, str]] = {
     "count_communities": {"zh": "社区/村", "en": "Communities/villages"},
     "count_grids": {"zh": "网格", "en": "Grids"},
     "count_buildings": {"zh": "楼栋", "en": "Buildings"},
-    # command map (layers/cases.py, choropleth.py, workers.py, facilities.py, pages/command_map.py)
+    # command map (layers/cases.py, choropleth.py, workers.py, facilities.py, views/command_map.py)
     "case_state": {"zh": "状态", "en": "State"},
     "case_source": {"zh": "来源", "en": "Source"},
     "case_reported": {"zh": "上报时间", "en": "Reported"},
@@ -98,7 +98,7 @@ TEXT: dict[str, dict[str, str]] = {
     "tl_state": {"zh": "状态", "en": "State"},
     "tl_actor": {"zh": "处理人", "en": "By"},
     "tl_note": {"zh": "说明", "en": "Note"},
-    # sign-in and audit (pages/login.py, pages/audit.py, pages/_auth.py)
+    # sign-in and audit (views/login.py, views/audit.py, views/_auth.py)
     "auth_title": {"zh": "网格指挥台 · 登录", "en": "Grid Command · Sign in"},
     "auth_username": {"zh": "用户名", "en": "User name"},
     "auth_password": {"zh": "密码", "en": "Password"},

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from pages._auth import current_user, gate, unmask_control
-from pages._state import init_state, lang
+from views._auth import current_user, gate, unmask_control
+from views._state import init_state, lang
 
-PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+PAGES_DIR = Path(__file__).resolve().parents[2] / "views"
 
 
 def home() -> None:

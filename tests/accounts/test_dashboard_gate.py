@@ -61,7 +61,7 @@ def test_dashboard_pages_by_role(dashboard_store):
     _sign_in(at, "admin", "Admin#2026")
     assert not at.exception, at.exception
     assert at.title[0].value == "网格底图"  # the default page
-    at.switch_page(str(ROOT / "pages" / "audit.py")).run()
+    at.switch_page(str(ROOT / "views" / "audit.py")).run()
     assert not at.exception, at.exception
     assert at.title[0].value == "审计日志"
     assert "sign_in" in set(at.dataframe[0].value["操作类型"])
@@ -70,4 +70,4 @@ def test_dashboard_pages_by_role(dashboard_store):
     _sign_in(leader, "leader", "Leader#2026")
     assert leader.title[0].value == "网格底图"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        leader.switch_page(str(ROOT / "pages" / "audit.py"))
+        leader.switch_page(str(ROOT / "views" / "audit.py"))

@@ -102,16 +102,16 @@ def test_right_password_opens_the_role_pages(app_store):
     assert not at.exception, at.exception
     assert at.title[0].value == "home"
     assert any(m.value == "scope:worker:370811004001001" for m in at.markdown)
-    assert at.session_state["scope"].role == "worker"  # what pages._state.current_scope() returns
+    assert at.session_state["scope"].role == "worker"  # what views._state.current_scope() returns
     # the display name is shown as text, not as a link
     caption = " ".join(c.value for c in at.caption)
     assert "网格员\\[点我\\]\\(http\\://x\\)" in caption
     # the worker's navigation has no audit page ...
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(str(ROOT / "pages" / "audit.py"))
+        at.switch_page(str(ROOT / "views" / "audit.py"))
     assert _actions(app_store)[-1] == "sign_in"
     # ... and the page itself refuses a worker's session too
-    page = AppTest.from_file(str(ROOT / "pages" / "audit.py"), default_timeout=60)
+    page = AppTest.from_file(str(ROOT / "views" / "audit.py"), default_timeout=60)
     page.session_state["auth"] = at.session_state["auth"]
     page.run()
     assert not page.exception, page.exception
@@ -120,7 +120,7 @@ def test_right_password_opens_the_role_pages(app_store):
 
 def test_admin_searches_the_audit_log(app_store):
     at = _sign_in(_app().run(), "admin", "Admin#2026")
-    at.switch_page(str(ROOT / "pages" / "audit.py")).run()
+    at.switch_page(str(ROOT / "views" / "audit.py")).run()
     assert not at.exception, at.exception
     assert at.title[0].value == "审计日志"
     table = at.dataframe[0].value

@@ -27,14 +27,14 @@ from cases.scope import Scope
 from core.i18n import t
 
 SESSION_KEY = "auth"
-#: The signed-in account's :class:`~cases.scope.Scope`, kept in step for ``pages._state``.
+#: The signed-in account's :class:`~cases.scope.Scope`, kept in step for ``views._state``.
 SCOPE_KEY = "scope"
 #: Message shown once on the sign-in page (session expired, signed out).
 NOTICE_KEY = "auth_notice"
 #: Pages (by url_path) that only some roles may open; every other page is open to every role,
 #: and reads inside it are scoped by :mod:`cases.scoped`. Every page must still call
 #: :func:`require_role` (or :func:`current_user`) first: a page file can be reached without the
-#: router (Streamlit's pages-folder mode), and then only its own check protects it.
+#: router (a stale link or a test harness), and then only its own check protects it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
     "audit-log": frozenset({"admin"}),
 }
@@ -147,7 +147,7 @@ def current_user() -> SignedIn | None:
     state["last_activity"] = now
     fields = SignedIn.__dataclass_fields__
     user = SignedIn(**{k: v for k, v in state["user"].items() if k in fields})
-    st.session_state[SCOPE_KEY] = user.scope  # what pages._state.current_scope() hands the pages
+    st.session_state[SCOPE_KEY] = user.scope  # what views._state.current_scope() hands the pages
     return user
 
 
@@ -172,7 +172,7 @@ def require_role(*roles: str) -> SignedIn:
 
 def _lang() -> str:
     try:
-        from pages._state import lang
+        from views._state import lang
 
         return lang()
     except Exception:  # noqa: BLE001

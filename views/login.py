@@ -1,7 +1,7 @@
 """Sign-in page: local accounts (default) and, when configured, single sign-on (OIDC).
 
 Thin: the checks, lock-out and audit live in :mod:`cases.accounts`, the session in
-:mod:`pages._auth`.
+:mod:`views._auth`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import t
-from pages._auth import NOTICE_KEY, oidc_configured, oidc_sign_in, oidc_user_key, sign_in
-from pages._state import lang, settings
+from views._auth import NOTICE_KEY, oidc_configured, oidc_sign_in, oidc_user_key, sign_in
+from views._state import lang, settings
 
 language = lang()
 st.title(t("auth_title", language))

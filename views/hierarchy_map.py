@@ -9,9 +9,11 @@ from core.constants import LEVELS
 from core.i18n import t
 from layers.basemaps import build_basemap
 from layers.compose import assemble, bounds_of
-from pages import _data
-from pages._state import lang, settings
+from views import _data
+from views._auth import require_role
+from views._state import lang, settings
 
+require_role()
 language = lang()
 path = settings().hierarchy_path
 st.title(t("page_hierarchy", language))

@@ -1,6 +1,6 @@
 """Page: the command-centre live map (指挥地图) - filters, KPI tiles, map, panel, case list.
 
-Thin wiring only: data from ``pages._command_data`` (scoped reads of the case store), layers
+Thin wiring only: data from ``views._command_data`` (scoped reads of the case store), layers
 from ``layers/``. The static part of the map (basemap, hierarchy, facilities) is the folium
 map itself, so streamlit-folium keeps the component - and the operator's view - across
 refreshes; the live parts (cases, workers, choropleth) go in as ``feature_group_to_add``.
@@ -30,10 +30,10 @@ from layers.hierarchy import build_building_layer, build_selection_layer
 from layers.legend import Legend
 from layers.workers import build_workers_layer
 from layers.assets import offline_map
-from pages import _command_data as data_api
-from pages import _data
-from pages._auth import md_escape
-from pages._state import current_scope, lang, settings
+from views import _command_data as data_api
+from views import _data
+from views._auth import md_escape
+from views._state import current_scope, lang, settings
 
 CASE_ID = re.compile(r"^\s*#(\d+)")
 language = lang()

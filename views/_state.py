@@ -57,18 +57,14 @@ def lang() -> str:
 def current_scope():
     """The signed-in caller's :class:`cases.scope.Scope`.
 
-    The sign-in gate stores it in ``st.session_state["scope"]``; until one is installed the
-    dashboard runs as the district command centre (``commander``). A page run without the
-    router (no :func:`init_state` in this session) stops instead.
+    The sign-in gate stores it in ``st.session_state["scope"]``. Without one (nobody signed in,
+    or a page file reached without the router) the page stops: reads never fall back to a
+    wider scope.
     """
     from cases.scope import Scope
 
     scope = st.session_state.get("scope")
     if isinstance(scope, Scope):
         return scope
-    if not st.session_state.get(ROUTER_KEY):
-        # a page file reached without the router (Streamlit's pages-folder mode on a fresh
-        # server): no sign-in has happened here, so show nothing
-        st.error("Open the dashboard from its start page. 请从首页进入。")
-        st.stop()
-    return Scope(role="commander", username="command-centre")
+    st.error("请从首页登录后再打开此页。 Sign in from the start page first.")
+    st.stop()

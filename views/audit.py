@@ -11,8 +11,8 @@ import streamlit as st
 
 from cases import audit, clock, db
 from core.i18n import t
-from pages._auth import require_role, store_engine
-from pages._state import lang
+from views._auth import require_role, store_engine
+from views._state import lang
 
 language = lang()
 user = require_role("admin")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from tests.layers.sample import js_text, sample_hierarchy, write_gpkg
-from tests.pages.conftest import signed_in
+from tests.views.conftest import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
@@ -64,7 +64,7 @@ def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _command_page() -> AppTest:
     at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)).run()
-    at.switch_page("pages/command_map.py").run()
+    at.switch_page("views/command_map.py").run()
     return at
 
 
@@ -133,7 +133,7 @@ def test_new_emergency_raises_an_alert(store_config) -> None:
 def test_english_labels(store_config) -> None:
     at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)).run()
     at.radio(key="lang").set_value("en").run()
-    at.switch_page("pages/command_map.py").run()
+    at.switch_page("views/command_map.py").run()
     assert not at.exception, at.exception
     assert {m.label for m in at.metric} >= {"New today", "Open", "Overdue", "Arrivals pending"}
     assert at.title[0].value == "Command map"
@@ -152,7 +152,7 @@ def test_case_panel_shows_the_text_as_text_and_the_timeline(store_config) -> Non
 
 def test_page_file_run_without_the_router_shows_nothing(store_config) -> None:
     """Streamlit's pages-folder mode can run a page file directly on a fresh server."""
-    at = AppTest.from_file(str(ROOT / "pages" / "command_map.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "views" / "command_map.py"), default_timeout=60).run()
     assert not at.exception, at.exception
-    assert at.error and "首页" in at.error[0].value
+    assert at.error and "登录" in at.error[0].value
     assert not at.get("component_instance") and not at.metric
