@@ -35,6 +35,8 @@ PAGES = [
             url_path="hierarchy", default=True),
     st.Page("views/command_map.py", title=t("page_map", language), icon=":material/emergency:",
             url_path="command"),
+    st.Page("views/kpi.py", title=t("page_kpi", language), icon=":material/leaderboard:",
+            url_path="kpi"),
     st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
             url_path="audit-log"),
 ]
