@@ -19,11 +19,12 @@ test: setup $(VENV)/.installed-test
 
 setup: $(VENV)/.installed assets demo
 
-$(VENV)/.installed: requirements.txt requirements-assets.txt
+$(VENV)/.installed: requirements.txt requirements-assets.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
 	$(PY) -m pip install -q --disable-pip-version-check setuptools==80.9.0
 	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation -r requirements-assets.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-build-isolation --no-deps -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt

@@ -355,7 +355,7 @@ def _addresses(district: District) -> list[str]:
             road, number = compound[b.GRID]
             out.append(f"{STREET_NAME}{road}{number}号院{b.NAME}")
         else:
-            out.append(f"{STREET_NAME}{cname}{b.NAME[len(cname):-1]}号")
+            out.append(f"{STREET_NAME}{cname}{b.NAME[len(cname):-1]}")
     return out
 
 
