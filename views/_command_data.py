@@ -1,9 +1,9 @@
 """Data wiring of the command map (no Streamlit): filters in, frames for the layers out.
 
 Everything is read through the case store's scoped reads (``cases.scoped``), so the caller's
-scope applies in SQL; deadlines come from ``cases.deadlines``. Nothing here decides a
-business rule of its own except which emergencies count as "not reached yet"
-(:data:`UNREACHED_STATES`), a display flag for the pulsing ring.
+scope applies in SQL; deadlines come from ``cases.deadlines`` and the "emergency nobody has
+reached yet" flag (the pulsing ring) from ``cases.permissions.awaiting_arrival``. Nothing here
+decides a business rule of its own.
 
 Scale: the per-grid totals of ``cases.scoped.count_cases`` (one ``GROUP BY`` on the server)
 decide first; at most ``point_limit + 1`` case rows are read for the map. When more cases
@@ -24,14 +24,13 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from cases import deadlines, scoped
+from cases.permissions import awaiting_arrival
 from cases.scope import Scope
 from core.constants import OPEN_STATES
 from layers.cases import POINT_LIMIT
 
 #: Time windows of the filter, in days back from today's midnight (None: no lower bound).
 WINDOWS: dict[str, int | None] = {"today": 0, "7d": 6, "30d": 29, "90d": 89, "all": None}
-#: Open states in which nobody has reached the scene yet (before ``on_site``).
-UNREACHED_STATES: frozenset[str] = frozenset({"reported", "registered", "dispatched", "returned", "accepted"})
 #: Case fields ``cases.deadlines`` reads; the ones a scoped read does not return count as unset.
 _DEADLINE_FIELDS = ("state", "category", "dispatched_at", "accepted_at", "arrived_at", "respond_due",
                     "arrive_due", "close_due", "extension_state", "extended_close_due")
@@ -74,7 +73,7 @@ def annotate(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """``cases`` plus ``due`` (ok/soon/overdue), ``arrival_pending`` and ``alert`` columns.
 
     ``due`` and ``arrival_pending`` come from ``cases.deadlines`` (``due_status``,
-    ``pending_deadline``); ``alert`` marks emergencies in :data:`UNREACHED_STATES`.
+    ``pending_deadline``); ``alert`` marks ``cases.permissions.awaiting_arrival`` cases.
     """
     out = cases.copy()
     due, arrival = [], []
@@ -85,7 +84,8 @@ def annotate(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
         arrival.append(pending is not None and pending[0] == "arrive")
     out["due"] = pd.Series(due, index=cases.index, dtype=object)
     out["arrival_pending"] = pd.Series(arrival, index=cases.index, dtype=bool)
-    out["alert"] = (cases["category"].astype(str) == "emergency") & cases["state"].astype(str).isin(UNREACHED_STATES)
+    alert = [awaiting_arrival(str(s), str(c)) for s, c in zip(cases["state"], cases["category"], strict=True)]
+    out["alert"] = pd.Series(alert, index=cases.index, dtype=bool)
     return out
 
 
@@ -281,3 +281,55 @@ def grid_measure(
         return pd.Series(frame["on_time_rate"].to_numpy(dtype=float), index=frame["code"].astype(str))
     msg = f"unknown measure {measure!r}"
     raise ValueError(msg)
+
+
+def _plain(case: dict[str, Any]) -> SimpleNamespace:
+    return SimpleNamespace(**{k: _value(v) for k, v in case.items()})
+
+
+def case_actions(case: dict[str, Any], role: str, *, worker_id: str | None = None) -> list[str]:
+    """Actions ``role`` may take now on ``case`` (a ``cases.scoped.get_case`` dict):
+    ``cases.permissions.actions_for_case``."""
+    from cases.permissions import actions_for_case
+
+    return actions_for_case(_plain(case), role, worker_id=worker_id)
+
+
+def act_on_case(
+    session: Session,
+    scope: Scope,
+    case_id: int,
+    action: str,
+    *,
+    role: str,
+    expected_version: int,
+    worker_id: str | None = None,
+    note: str | None = None,
+    lon: float | None = None,
+    lat: float | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Take ``action`` on case ``case_id`` as the scope's user; the caller commits.
+
+    The case must lie in ``scope`` (``cases.scoped.get_case`` raises PermissionDenied) and the
+    role must be allowed the action (``cases.permissions``); ``arrive`` without ``lon``/``lat``
+    is recorded at the case's own location (EPSG:4490) and the event note says so.
+
+    Returns
+    -------
+    dict
+        The case after the action (``cases.scoped.get_case``).
+    """
+    from cases.lifecycle import transition
+    from core.errors import PermissionDenied
+
+    case = scoped.get_case(session, scope, case_id)
+    if action not in case_actions(case, role, worker_id=worker_id):
+        msg = f"role {role} ({scope.username or 'anonymous'}) may not {action} case {case_id} now"
+        raise PermissionDenied(msg)
+    if action == "arrive" and (lon is None or lat is None):
+        lon, lat = _value(case.get("lon")), _value(case.get("lat"))
+        note = "; ".join(p for p in ("no GPS fix: recorded at the case location", note) if p)
+    transition(session, int(case_id), action, actor=scope.username, actor_role=role,
+               expected_version=expected_version, note=note, lon=lon, lat=lat, **fields)
+    return scoped.get_case(session, scope, case_id)

@@ -9,6 +9,8 @@ refreshes; the live parts (cases, workers, choropleth) go in as ``feature_group_
 from __future__ import annotations
 
 import re
+from datetime import datetime, time, timedelta
+
 import folium
 import numpy as np
 import pandas as pd
@@ -17,8 +19,9 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
-from cases import clock, scoped
-from core.constants import CATEGORIES, LEVEL_LABELS, SOURCES, STATES
+from cases import clock, db, scoped
+from cases.lifecycle import ACTIONS
+from core.constants import CATEGORIES, LEVEL_LABELS, SATISFACTION, SOURCES, STATES
 from core.errors import GridCommandError
 from core.i18n import t
 from layers.basemaps import build_basemap
@@ -32,7 +35,7 @@ from layers.workers import build_workers_layer
 from layers.assets import offline_map
 from views import _command_data as data_api
 from views import _data
-from views._auth import md_escape
+from views._auth import current_user, md_escape
 from views._state import current_scope, lang, settings
 
 CASE_ID = re.compile(r"^\s*#(\d+)")
@@ -204,8 +207,15 @@ def case_panel(session: Session, case_id: int) -> None:
     st.markdown(f"**#{case_id} · {CATEGORIES[case['category']].text(language) if case['category'] in CATEGORIES else case['category']}"
                 f" · {_state_text(case['state'])}**")
     st.text(case.get("text") or "")
+    if case_actions(session.get_bind(), case):
+        session.expire_all()  # the action was committed in its own transaction: read it afresh
+        try:
+            case = scoped.get_case(session, scope, case_id)
+            events = scoped.case_timeline(session, scope, case_id)
+        except GridCommandError as exc:
+            st.warning(str(exc))
+            return
     st.caption(t("case_timeline", language))
-    from cases.lifecycle import ACTIONS
 
     timeline = pd.DataFrame({
         t("tl_at", language): events["at"],
@@ -216,6 +226,63 @@ def case_panel(session: Session, case_id: int) -> None:
         t("tl_note", language): events["note"],
     })
     st.dataframe(timeline, hide_index=True, width="stretch", height=220)
+
+
+_INPUT_ACTIONS = frozenset({"void", "return", "rework", "follow_up", "arrive", "request_extension"})
+
+
+def _action_fields(action: str, case: dict, key: str) -> dict:
+    """The inputs of one action's form (inside ``st.form``)."""
+    if action in ("void", "return", "rework"):
+        return {"reason": st.text_input(t("action_reason", language), key=f"{key}_reason").strip()}
+    if action == "follow_up":
+        return {"satisfaction": st.selectbox(t("action_satisfaction", language), list(SATISFACTION), key=f"{key}_sat",
+                                             format_func=lambda k: SATISFACTION[k].text(language))}
+    if action == "request_extension":
+        due = case.get("extended_close_due") or case.get("close_due")
+        start = (pd.Timestamp(due) if due is not None and not pd.isna(due) else pd.Timestamp(clock.now())).date()
+        day = st.date_input(t("action_until", language), value=start + timedelta(days=1), key=f"{key}_until")
+        return {"until": datetime.combine(day, time(23, 59))}
+    if action == "arrive":
+        st.caption(t("arrive_at_case_location", language))
+    return {}
+
+
+def case_actions(engine, case: dict) -> bool:
+    """Buttons (and small forms) for the signed-in role's actions on ``case``; True when one
+    was taken (one transaction through ``views._command_data.act_on_case``)."""
+    user = current_user()
+    if user is None:
+        return False
+    allowed = data_api.case_actions(case, user.role, worker_id=user.worker_id)
+    st.caption(t("case_actions", language))
+    if not allowed:
+        st.caption(t("case_no_actions", language))
+        return False
+    case_id, version = int(case["id"]), int(case["version"])
+    chosen, fields, note = None, {}, None
+    for action in allowed:
+        label = ACTIONS[action].text(language)
+        key = f"cm_act_{action}_{case_id}_{version}"
+        if action in _INPUT_ACTIONS:
+            with st.form(key):
+                values = _action_fields(action, case, key)
+                text = st.text_input(t("action_note", language), key=f"{key}_note").strip()
+                if st.form_submit_button(label):
+                    chosen, fields, note = action, values, text or None
+        elif st.button(label, key=key):
+            chosen = action
+    if chosen is None:
+        return False
+    try:
+        with db.session_scope(engine) as session:
+            data_api.act_on_case(session, scope, case_id, chosen, role=user.role, worker_id=user.worker_id,
+                                 expected_version=version, note=note, **fields)
+    except GridCommandError as exc:
+        st.error(str(exc))
+        return False
+    st.success(t("action_done", language, action=ACTIONS[chosen].text(language), case=case_id))
+    return True
 
 
 def grid_panel(session: Session, grid_code: str, data: data_api.MapData) -> None:
