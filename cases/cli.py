@@ -191,10 +191,10 @@ def _cmd_list(args: argparse.Namespace, out: Out) -> int:
         with db.session_factory(engine)() as session:
             rows = reads.list_cases(session, state=args.state, street=args.street, community=args.community,
                                     grid=args.grid, assignee=args.assignee, category=args.category,
-                                    unrouted=args.unrouted, limit=args.limit)
+                                    unrouted=args.unrouted, limit=args.limit, scope=reads.district_scope())
             total = reads.count_cases(session, state=args.state, street=args.street, community=args.community,
                                       grid=args.grid, assignee=args.assignee, category=args.category,
-                                      unrouted=args.unrouted)
+                                      unrouted=args.unrouted, scope=reads.district_scope())
     finally:
         engine.dispose()
     now = clock.now()
@@ -218,8 +218,8 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
     engine = _engine(args, create=False)
     try:
         with db.session_factory(engine)() as session:
-            c = reads.get_case(session, args.case_id)
-            events = reads.case_events(session, c.id)
+            c = reads.get_case(session, args.case_id, scope=reads.district_scope())
+            events = reads.case_events(session, c.id, scope=reads.district_scope())
     finally:
         engine.dispose()
     now = clock.now()

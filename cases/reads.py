@@ -1,7 +1,12 @@
 """Case reads the pages and the CLI run (each backed by an index; plans in the README).
 
-Every function takes an open session and an optional :class:`cases.scope.Scope` that limits the
-rows to the caller's area. Nothing here writes.
+Every public function takes an open session and the caller's :class:`cases.scope.Scope` as a
+REQUIRED keyword argument ``scope=`` (no default): it becomes a SQL condition
+(:meth:`~cases.scope.Scope.clause`) so no row outside the caller's area is ever read. Callers that
+legitimately act district-wide (the CLI, benches, the demo seeder) pass
+:func:`district_scope`. Record-level reads (cases, events, points) refuse ``leader`` scopes
+(aggregates only). The returned ORM rows carry raw personal fields: mask before display
+(:mod:`cases.masking`), or use :mod:`cases.scoped` which returns masked frames. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -14,13 +19,26 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from cases.models import Case, CaseEvent
+from cases.scope import Scope
 from core import constants
-from core.errors import InputError
+from core.errors import InputError, PermissionDenied
 
 #: States in which a case without an assignee waits in the unrouted queue.
 UNROUTED_STATES: tuple[str, ...] = ("reported", "registered", "returned")
 #: Area levels and the case column of each.
 AREA_COLUMNS: dict[str, str] = {"street": "street_code", "community": "community_code", "grid": "grid_code"}
+
+
+def district_scope(username: str = "cli") -> Scope:
+    """A whole-district ``admin`` scope for trusted district-wide callers (CLI, benches, demo)."""
+    return Scope(role="admin", username=username)
+
+
+def _check_scope(scope: Any) -> Scope:
+    if not isinstance(scope, Scope):
+        msg = f"scope must be a cases.scope.Scope, not {type(scope).__name__}"
+        raise TypeError(msg)
+    return scope
 
 
 def _states(state: str | Iterable[str] | None) -> list[str] | None:
@@ -45,9 +63,11 @@ def case_filter(
     since: datetime | None = None,
     until: datetime | None = None,
     unrouted: bool = False,
-    scope: Any = None,
+    scope: Scope,
 ) -> Select[Any]:
-    """Add the common case filters to ``query`` (``since``/``until`` on ``reported_at``)."""
+    """Add the caller's scope and the common case filters to ``query`` (``since``/``until`` on
+    ``reported_at``). ``scope`` is required: the area filters only narrow inside it."""
+    query = query.where(_check_scope(scope).clause(Case))
     states = _states(state)
     if states:
         query = query.where(Case.state.in_(states))
@@ -61,63 +81,85 @@ def case_filter(
         query = query.where(Case.reported_at < until)
     if unrouted:
         query = query.where(Case.assignee_id.is_(None), Case.state.in_(UNROUTED_STATES))
-    if scope is not None:
-        query = query.where(scope.clause(Case))
     return query
 
 
-def list_cases(session: Session, *, limit: int = 100, offset: int = 0, **filters: Any) -> list[Case]:
-    """Cases matching ``filters`` (see :func:`case_filter`), newest report first.
+def list_cases(session: Session, *, scope: Scope, limit: int = 100, offset: int = 0,
+               **filters: Any) -> list[Case]:
+    """Cases in ``scope`` matching ``filters`` (see :func:`case_filter`), newest report first.
+
+    Raises PermissionDenied for ``leader`` (aggregates only). Personal fields are NOT masked.
 
     Returns
     -------
     list of Case
         At most ``limit`` cases after skipping ``offset``.
     """
-    query = case_filter(select(Case), **filters).order_by(Case.reported_at.desc(), Case.id.desc())
+    _check_scope(scope).require_records()
+    query = case_filter(select(Case), scope=scope, **filters).order_by(Case.reported_at.desc(), Case.id.desc())
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
-def count_cases(session: Session, **filters: Any) -> int:
-    """How many cases match ``filters``."""
-    return int(session.scalar(case_filter(select(func.count()).select_from(Case), **filters)) or 0)
+def count_cases(session: Session, *, scope: Scope, **filters: Any) -> int:
+    """How many cases in ``scope`` match ``filters``."""
+    query = case_filter(select(func.count()).select_from(Case), scope=scope, **filters)
+    return int(session.scalar(query) or 0)
 
 
-def counts_by_state(session: Session, **filters: Any) -> dict[str, int]:
-    """Number of cases per state (every state present, zero when none)."""
-    query = case_filter(select(Case.state, func.count()).select_from(Case), **filters).group_by(Case.state)
+def counts_by_state(session: Session, *, scope: Scope, **filters: Any) -> dict[str, int]:
+    """Number of cases in ``scope`` per state (every state present, zero when none)."""
+    query = case_filter(select(Case.state, func.count()).select_from(Case), scope=scope, **filters).group_by(Case.state)
     counts = dict.fromkeys(constants.STATES, 0)
     counts.update({state: int(n) for state, n in session.execute(query)})
     return counts
 
 
-def counts_by_area(session: Session, level: str = "grid", *, state: str | Iterable[str] | None = None,
-                   **filters: Any) -> dict[str, int]:
-    """Number of cases per area code of ``level`` (street | community | grid), e.g. open cases
+def counts_by_area(session: Session, level: str = "grid", *, scope: Scope,
+                   state: str | Iterable[str] | None = None, **filters: Any) -> dict[str, int]:
+    """Number of cases in ``scope`` per area code of ``level`` (street | community | grid), e.g. open cases
     per grid for the map (``state=sorted(OPEN_STATES)``)."""
     if level not in AREA_COLUMNS:
         raise InputError("level", f"unknown level {level!r}", f"use one of {', '.join(AREA_COLUMNS)}")
     column = getattr(Case, AREA_COLUMNS[level])
-    query = case_filter(select(column, func.count()).select_from(Case), state=state, **filters)
+    query = case_filter(select(column, func.count()).select_from(Case), state=state, scope=scope,
+                        **filters)
     query = query.where(column.is_not(None)).group_by(column)
     return {code: int(n) for code, n in session.execute(query)}
 
 
-def get_case(session: Session, case_id: int) -> Case:
-    """One case; InputError naming the id when it does not exist."""
-    case = session.get(Case, case_id)
-    if case is None:
+def get_case(session: Session, case_id: int, *, scope: Scope) -> Case:
+    """One case in ``scope`` (personal fields NOT masked).
+
+    Raises
+    ------
+    core.errors.InputError
+        No case with this id.
+    core.errors.PermissionDenied
+        The case lies outside ``scope``, or the role sees aggregates only.
+    """
+    _check_scope(scope).require_records()
+    case = session.scalar(select(Case).where(Case.id == case_id, scope.clause(Case)))
+    if case is not None:
+        return case
+    if session.scalar(select(Case.id).where(Case.id == case_id)) is None:
         raise InputError("case", f"no case {case_id}", "check the case number (python -m cases list)")
-    return case
+    msg = f"case {case_id} lies outside the area of {scope.username or scope.role} ({scope.role})"
+    raise PermissionDenied(msg)
 
 
-def case_events(session: Session, case_id: int) -> list[CaseEvent]:
-    """The case's audit trail, oldest first."""
-    return list(session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)))
+def case_events(session: Session, case_id: int, *, scope: Scope) -> list[CaseEvent]:
+    """The audit trail of a case in ``scope``, oldest first (empty when the case is outside it)."""
+    _check_scope(scope).require_records()
+    query = (select(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+             .where(CaseEvent.case_id == case_id, scope.clause(Case)).order_by(CaseEvent.seq))
+    return list(session.scalars(query))
 
 
-def case_points(session: Session, *, limit: int = 50_000, **filters: Any) -> list[tuple[int, float, float, str, str]]:
-    """``(id, lon, lat, state, category)`` of located cases for the map (EPSG:4490 degrees)."""
-    query = case_filter(select(Case.id, Case.lon, Case.lat, Case.state, Case.category), **filters)
+def case_points(session: Session, *, scope: Scope, limit: int = 50_000,
+                **filters: Any) -> list[tuple[int, float, float, str, str]]:
+    """``(id, lon, lat, state, category)`` of located cases in ``scope`` for the map (EPSG:4490
+    degrees)."""
+    _check_scope(scope).require_records()
+    query = case_filter(select(Case.id, Case.lon, Case.lat, Case.state, Case.category), scope=scope, **filters)
     query = query.where(Case.lon.is_not(None), Case.lat.is_not(None)).order_by(Case.reported_at.desc())
     return [tuple(row) for row in session.execute(query.limit(limit))]
