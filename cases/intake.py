@@ -22,7 +22,7 @@ from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select
 from sqlalchemy import Table as DbTable
 from sqlalchemy.orm import Session
 
-from cases import clock, routing
+from cases import audit, clock, routing
 from cases.intake_files import Table, read_table
 from cases.lifecycle import REPORT_EVENT
 from cases.models import Case, CaseEvent
@@ -385,6 +385,9 @@ def import_file(
          "actor": actor, "at": now, "note": note, "lon": row["lon"], "lat": row["lat"]}
         for cid, row, note in zip(ids, case_rows, notes, strict=True)
     ])
+    audit.record(session, actor=actor, action="import", at=now, target_kind="file", target_id=path.name,
+                 detail={"file": path.name, "rows": len(out), "added": len(ids), "duplicates": duplicates,
+                         "rejected": len(problems.by_row), "unrouted": unrouted})
     session.flush()
 
     written = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import cases.people  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
 from cases.models import Base
 
 config = context.config
