@@ -41,3 +41,35 @@ def signed_in(at, *, role: str = "commander", username: str = "commander"):
         "last_activity": clock.now(),
     }
     return at
+
+
+def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_for):
+    """A settings file with the sample hierarchy and a migrated SQLite store holding the cases
+    ``rows_for(grids, points, now)`` returns (``points``: one representative point per grid,
+    EPSG:4490). Streamlit's caches are cleared; returns the store's engine."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from cases import clock
+    from cases.db import make_engine, upgrade
+    from cases.models import Case
+
+    hierarchy = sample_hierarchy()
+    gpkg = tmp_path / "hierarchy.gpkg"
+    write_gpkg(hierarchy, gpkg)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    grids = hierarchy["grids"]
+    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Case), rows_for(grids, points, clock.now()))
+    config = tmp_path / "gridcommand.toml"
+    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return engine

@@ -6,12 +6,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from tests.layers.sample import sample_hierarchy, write_gpkg
-from tests.views.conftest import signed_in
+from tests.views.conftest import case_store, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,39 +20,18 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Settings with the sample hierarchy and a store holding one reported and one dispatched case."""
     import streamlit as st
 
-    from cases import clock
-    from cases.db import make_engine, upgrade
-    from cases.models import Case
+    def rows_for(grids, points, now):
+        return [{"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
+                 "lon": points.iloc[i].x, "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
+                 "community_code": grids["parent_code"].iloc[i], "state": state, "priority": "normal",
+                 "reported_at": now - timedelta(hours=2), "version": 1, "rework_count": 0,
+                 "supervised": False, "assignee_kind": "worker" if i else None,
+                 "assignee_id": "W001" if i else None,
+                 "dispatched_at": now - timedelta(hours=1) if i else None,
+                 "close_due": now + timedelta(days=2)}
+                for i, state in enumerate(("reported", "dispatched"))]
 
-    hierarchy = sample_hierarchy()
-    gpkg = tmp_path / "hierarchy.gpkg"
-    write_gpkg(hierarchy, gpkg)
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    grids = hierarchy["grids"]
-    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
-    now = clock.now()
-    rows = []
-    for i, state in enumerate(("reported", "dispatched")):
-        rows.append({"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
-                     "lon": points.iloc[i].x, "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
-                     "community_code": grids["parent_code"].iloc[i], "state": state, "priority": "normal",
-                     "reported_at": now - timedelta(hours=2), "version": 1, "rework_count": 0,
-                     "supervised": False, "assignee_kind": "worker" if i else None,
-                     "assignee_id": "W001" if i else None,
-                     "dispatched_at": now - timedelta(hours=1) if i else None,
-                     "close_due": now + timedelta(days=2)})
-    with Session(engine) as session, session.begin():
-        session.execute(insert(Case), rows)
-    config = tmp_path / "gridcommand.toml"
-    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
-                      encoding="utf-8")
-    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    st.cache_data.clear()
-    st.cache_resource.clear()
+    engine = case_store(tmp_path, monkeypatch, rows_for)
     yield engine
     engine.dispose()
     st.cache_data.clear()

@@ -11,8 +11,8 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from tests.layers.sample import js_text, sample_hierarchy, write_gpkg
-from tests.views.conftest import signed_in
+from tests.layers.sample import js_text
+from tests.views.conftest import case_store, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 XSS = "<img src=x onerror=alert(1)>"
@@ -23,41 +23,23 @@ def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A settings file with the sample hierarchy and a store holding four located cases."""
     import streamlit as st
 
-    from cases import clock
-    from cases.db import make_engine, upgrade
-    from cases.models import Case
+    def rows_for(grids, points, now):
+        rows = []
+        for i, (category, state) in enumerate([("emergency", "registered"), ("dispute", "dispatched"),
+                                               ("request", "closed"), ("hazard", "on_site")]):
+            rows.append({"source": "hotline_12345", "source_id": f"T{i}", "category": category,
+                         "text": XSS if i == 0 else "噪音扰民", "lon": points.iloc[i].x,
+                         "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
+                         "community_code": grids["parent_code"].iloc[i], "state": state,
+                         "priority": "normal", "reported_at": now - timedelta(hours=2 + i),
+                         "dispatched_at": now - timedelta(hours=1) if state != "registered" else None,
+                         "close_due": now + timedelta(days=2), "version": 1, "rework_count": 0,
+                         "supervised": False})
+        return rows
 
-    hierarchy = sample_hierarchy()
-    gpkg = tmp_path / "hierarchy.gpkg"
-    write_gpkg(hierarchy, gpkg)
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    grids = hierarchy["grids"]
-    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
-    now = clock.now()
-    rows = []
-    for i, (category, state) in enumerate([("emergency", "registered"), ("dispute", "dispatched"),
-                                           ("request", "closed"), ("hazard", "on_site")]):
-        rows.append({"source": "hotline_12345", "source_id": f"T{i}", "category": category,
-                     "text": XSS if i == 0 else "噪音扰民", "lon": points.iloc[i].x, "lat": points.iloc[i].y,
-                     "grid_code": grids["code"].iloc[i], "community_code": grids["parent_code"].iloc[i],
-                     "state": state, "priority": "normal", "reported_at": now - timedelta(hours=2 + i),
-                     "dispatched_at": now - timedelta(hours=1) if state != "registered" else None,
-                     "close_due": now + timedelta(days=2), "version": 1, "rework_count": 0,
-                     "supervised": False})
-    with Session(engine) as session, session.begin():
-        session.execute(insert(Case), rows)
+    engine = case_store(tmp_path, monkeypatch, rows_for)
+    yield str(engine.url)
     engine.dispose()
-    config = tmp_path / "gridcommand.toml"
-    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
-                      encoding="utf-8")
-    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
-    st.cache_data.clear()
-    st.cache_resource.clear()
-    yield url
     st.cache_data.clear()
     st.cache_resource.clear()
 
