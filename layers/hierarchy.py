@@ -331,7 +331,7 @@ def build_hierarchy_layers(
     opts = {"metric_crs": metric_crs, "tolerance_m": tolerance_m, "basemap": basemap}
     out = [build_grid_layer(layers["grids"], name=LEVEL_LABELS["grids"][lang], show=shown["grids"],
                             lang=lang, communities=communities, streets=streets, **opts)]
-    if include_buildings and layers.get("buildings") is not None:
+    if include_buildings and layers.get("buildings") is not None and len(layers["buildings"]):
         out.append(build_building_layer(layers["buildings"], name=LEVEL_LABELS["buildings"][lang],
                                         show=shown["buildings"], lang=lang, basemap=basemap))
     if communities is not None and len(communities):

@@ -64,7 +64,8 @@ def _hierarchy_layers(path: str, mtime_ns: int, lang: str, basemap: BasemapSetti
     from layers.basemaps import build_basemap
     from layers.hierarchy import build_hierarchy_layers
 
-    return build_hierarchy_layers(_read_hierarchy(path, mtime_ns), lang=lang, basemap=build_basemap(basemap))
+    return build_hierarchy_layers(_read_hierarchy(path, mtime_ns), lang=lang, basemap=build_basemap(basemap),
+                                  include_buildings=True)
 
 
 def hierarchy_layers(path: Path, lang: str, basemap: BasemapSettings) -> list:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 from streamlit_folium import st_folium
 
-from core.constants import LEVELS
+from core.constants import LEVEL_LABELS, LEVELS
 from core.i18n import t
 from layers.basemaps import build_basemap
 from layers.compose import assemble, bounds_of
+from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
 from views import _data
 from views._auth import require_role
 from views._state import lang, settings
@@ -30,9 +31,13 @@ for column, level in zip(columns, LEVELS, strict=True):
 
 cfg = settings()
 base = build_basemap(cfg.basemap)
+overlays = _data.hierarchy_layers(path, language, cfg.basemap)
+# building outlines (楼栋) appear from zoom BUILDINGS_MIN_ZOOM on
+buildings = [layer for layer in overlays if layer.layer_name == LEVEL_LABELS["buildings"][language]]
 st_folium(
-    assemble(_data.hierarchy_layers(path, language, cfg.basemap), bounds=bounds_of(layers["grids"]),
-             tile_layers=base.tile_layers(name="底图" if language == "zh" else "Basemap")),
+    assemble(overlays, bounds=bounds_of(layers["grids"]),
+             tile_layers=base.tile_layers(name="底图" if language == "zh" else "Basemap"),
+             extra=[ZoomVisibility(layer, min_zoom=BUILDINGS_MIN_ZOOM) for layer in buildings]),
     key="hierarchy_map",
     height=640,
     use_container_width=True,

@@ -115,3 +115,28 @@ def test_selection_layer_outlines_one_grid(hierarchy) -> None:
 
 def _render(group) -> str:
     return folium.Map(tiles=None).add_child(group).get_root().render()
+
+
+def test_buildings_follow_the_zoom(hierarchy) -> None:
+    """The building layer is added from the given zoom on and removed below it."""
+    import pytest
+
+    from layers.compose import assemble, bounds_of
+    from layers.hierarchy import build_building_layer
+    from layers.zoom import ZoomVisibility
+
+    import geopandas as gpd
+
+    grids = hierarchy["grids"].to_crs("EPSG:4548")
+    footprints = gpd.GeoDataFrame(
+        {"code": grids["code"] + "001", "name": "1号楼", "parent_code": grids["code"]},
+        geometry=grids.geometry.representative_point().buffer(10, cap_style="square"), crs=grids.crs)
+    buildings = build_building_layer(footprints, name="楼栋")
+    fmap = assemble([buildings], bounds=bounds_of(hierarchy["grids"]),
+                    extra=[ZoomVisibility(buildings, min_zoom=15)])
+    html = fmap.get_root().render()
+    assert f"var layer = {buildings.get_name()};" in html
+    assert "map.getZoom() >= 15" in html
+    assert html.index(f"var {buildings.get_name()} =") < html.index("gcSyncZoom")
+    with pytest.raises(ValueError, match="zoom level"):
+        ZoomVisibility(buildings, min_zoom=30)
