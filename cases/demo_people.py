@@ -17,7 +17,7 @@ naming the file, the row and the fix on the first bad row.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,6 +88,23 @@ def read_table(path: Path, headers: tuple[str, ...]) -> pd.DataFrame:
 
 def _row(i: int) -> str:
     return f"row {i + 2}"  # header is line 1
+
+
+def _new_records(frame: pd.DataFrame, path: Path, id_column: str, existing: set[str], *,
+                 noun: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """``(row index, record)`` of the rows whose ``id_column`` is not in the store yet; a blank
+    or repeated id is an :class:`InputError` naming the row."""
+    seen: set[str] = set()
+    for i, r in enumerate(frame.to_dict("records")):
+        ident = r[id_column]
+        if not ident:
+            raise InputError(str(path), f"{id_column} is empty", f"give every {noun} an id", where=_row(i))
+        if ident in seen:
+            raise InputError(str(path), f"{id_column} {ident} appears twice", f"keep one row per {noun}",
+                             where=_row(i))
+        seen.add(ident)
+        if ident not in existing:
+            yield i, r
 
 
 def _float(path: Path, i: int, column: str, value: str, *, required: bool) -> float | None:
@@ -195,16 +212,9 @@ def load_households(session: Session, path: Path, *, parents: GridParents, actor
     """
     frame = read_table(path, HOUSEHOLD_HEADERS)
     existing = set(session.scalars(select(Household.id)))
-    rows, seen = [], set()
-    for i, r in enumerate(frame.to_dict("records")):
+    rows = []
+    for i, r in _new_records(frame, path, "户编号", existing, noun="household"):
         hid = r["户编号"]
-        if not hid:
-            raise InputError(str(path), "户编号 is empty", "give every household an id", where=_row(i))
-        if hid in seen:
-            raise InputError(str(path), f"户编号 {hid} appears twice", "keep one row per household", where=_row(i))
-        seen.add(hid)
-        if hid in existing:
-            continue
         category = _CATEGORY_KEYS.get(r["类别"])
         if category is None:
             allowed = ", ".join(v.zh for v in constants.VISIT_CATEGORIES.values())
@@ -257,16 +267,9 @@ def load_visits(
     existing = set(session.scalars(select(Visit.id)))
     households = {h.id: h for h in session.scalars(select(Household))}
     to_metric = Transformer.from_crs(constants.STORAGE_CRS, metric_crs, always_xy=True)
-    rows, seen = [], set()
-    for i, r in enumerate(frame.to_dict("records")):
+    rows = []
+    for i, r in _new_records(frame, path, "走访编号", existing, noun="visit"):
         vid = r["走访编号"]
-        if not vid:
-            raise InputError(str(path), "走访编号 is empty", "give every visit an id", where=_row(i))
-        if vid in seen:
-            raise InputError(str(path), f"走访编号 {vid} appears twice", "keep one row per visit", where=_row(i))
-        seen.add(vid)
-        if vid in existing:
-            continue
         household = households.get(r["户编号"])
         if household is None:
             raise InputError(str(path), f"户编号 {r['户编号']!r} is not in the household registry",
