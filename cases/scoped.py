@@ -231,10 +231,12 @@ def count_cases(
     by: str = "grid",
     states: Iterable[str] | None = None,
     category: str | None = None,
+    source: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> pd.DataFrame:
-    """Number of cases per street, community or grid in the caller's scope (any role).
+    """Number of cases per street, community or grid in the caller's scope (any role),
+    filtered like :func:`list_cases` (states, category, source, reported time window).
 
     Returns
     -------
@@ -255,6 +257,8 @@ def count_cases(
         query = query.where(Case.state.in_([str(s) for s in states]))
     if category:
         query = query.where(Case.category == str(category))
+    if source:
+        query = query.where(Case.source == str(source))
     if since:
         query = query.where(Case.reported_at >= since)
     if until:

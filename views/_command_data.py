@@ -147,12 +147,12 @@ def load_map_data(
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     inside = grid_codes_under(hierarchy, flt.area_code)
     counts = scoped.count_cases(session, scope, by="grid", states=list(flt.states) or None,
-                                category=flt.category, since=flt.since, until=flt.until)
+                                category=flt.category, source=flt.source, since=flt.since,
+                                until=flt.until)
     if inside is not None:
         counts = counts.loc[counts["code"].astype(str).isin(inside)]
-    # The per-grid counts know every filter but the source: without one they decide the mode
-    # at the cost of one GROUP BY; with one, reading up to point_limit + 1 rows decides it.
-    if flt.source is None and int(counts["cases"].sum()) > point_limit:
+    # The per-grid counts follow every filter: one GROUP BY decides points versus totals.
+    if int(counts["cases"].sum()) > point_limit:
         rows = None
     else:
         rows = scoped.list_cases(session, scope, limit=point_limit + 1, **flt.query())

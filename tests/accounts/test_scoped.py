@@ -121,6 +121,15 @@ def test_chief_sees_own_community_only(world):
         assert set(scoped.list_cases(session, SCOPES["commander"])["grid_code"]) == {G1, G2, G3}
 
 
+def test_counts_follow_the_source_filter(world):
+    with world.store.Session() as session, session.begin():
+        everything = scoped.count_cases(session, SCOPES["commander"], by="grid")
+        hotline = scoped.count_cases(session, SCOPES["commander"], by="grid", source="hotline_12345")
+        patrol = scoped.count_cases(session, SCOPES["commander"], by="grid", source="patrol")
+        assert hotline.equals(everything) and int(everything["cases"].sum()) > 0
+        assert patrol.empty  # every seeded case came from the hotline
+
+
 def test_leader_sees_counts_but_no_names_or_contacts(world):
     with world.store.Session() as session, session.begin():
         outputs = _all_outputs(session, SCOPES["leader"], world)
