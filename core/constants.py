@@ -233,6 +233,8 @@ VISIT_CATEGORIES: dict[str, Label] = {
 }
 #: A visit counts as on site when the worker's GPS was within this distance of the building (m).
 VISIT_ON_SITE_M = 50.0
+#: An arrival (到场) uses the worker's latest GPS fix only when it is at most this old (minutes).
+ARRIVAL_FIX_MAX_AGE_MINUTES = 15
 
 # --- Roles --------------------------------------------------------------------------------
 ROLES: dict[str, Label] = {

@@ -54,6 +54,8 @@ class Settings:
     language: str = "zh"
     #: Live map refresh interval in seconds.
     refresh_seconds: int = 30
+    #: Largest age (minutes) of a worker's GPS fix that "arrive" records as the arrival position.
+    arrival_fix_max_age_minutes: int = constants.ARRIVAL_FIX_MAX_AGE_MINUTES
     #: Sign-in session timeout in minutes, and lock-out after this many failures.
     session_timeout_minutes: int = 30
     lockout_failures: int = 5
