@@ -19,7 +19,7 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
-from cases import clock, db, scoped
+from cases import assignees, clock, db, positions, scoped
 from cases.lifecycle import ACTIONS
 from core.constants import CATEGORIES, LEVEL_LABELS, SATISFACTION, SOURCES, STATES
 from core.errors import GridCommandError
@@ -32,6 +32,7 @@ from layers.facilities import build_facilities_layer
 from layers.hierarchy import build_building_layer, build_selection_layer
 from layers.legend import Legend
 from layers.workers import build_workers_layer
+from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
 from layers.assets import offline_map
 from views import _command_data as data_api
 from views import _data
@@ -57,6 +58,11 @@ if hierarchy is None:
     st.stop()
 grids = hierarchy["grids"]
 basemap = build_basemap(cfg.basemap)
+_communities = hierarchy.get("communities")
+#: Community code -> street code (a street-level chief's scope reaches its communities' people).
+community_streets = ({} if _communities is None or len(_communities) == 0 else
+                     dict(zip(_communities["code"].astype(str), _communities["parent_code"].astype(str), strict=True)))
+BUILDINGS_NAME = LEVEL_LABELS["buildings"][language]
 
 
 # --- filters (sidebar; shared by the map, the list and the tiles) ----------------------------
@@ -109,15 +115,41 @@ flt = data_api.CaseFilter(since=since, until=until, category=category, source=so
 
 
 # --- the static map (kept by the component across refreshes) ---------------------------------
+def scoped_buildings() -> folium.FeatureGroup | None:
+    """The building outlines inside the caller's area (None when there are none)."""
+    buildings = hierarchy.get("buildings")
+    if buildings is None or len(buildings) == 0:
+        return None
+    inside = {str(code) for code, parent in zip(grids["code"], grids["parent_code"], strict=True)
+              if scope.allows(street_code=community_streets.get(str(parent)), community_code=str(parent),
+                              grid_code=str(code))}
+    mine = buildings.loc[buildings["parent_code"].astype(str).isin(inside)]
+    if len(mine) == 0:
+        return None
+    return build_building_layer(mine, name=BUILDINGS_NAME, show=False, lang=language, basemap=basemap)
+
+
 def base_map() -> folium.Map:
-    """Basemap, hierarchy, facilities and the state legend on a fresh offline map."""
+    """Basemap, hierarchy, facilities and the state legend on a fresh offline map.
+
+    Building outlines (楼栋) of the caller's area are drawn from zoom ``BUILDINGS_MIN_ZOOM`` on
+    (``layers.zoom.ZoomVisibility``, as on the hierarchy page) and hidden when zoomed out.
+    """
     bounds = bounds_of(grids)
     (south, west), (north, east) = bounds
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
     for layer in basemap.tile_layers(name="底图" if language == "zh" else "Basemap"):
         layer.add_to(fmap)
+    zoomed = []
     for group in _data.hierarchy_layers(cfg.hierarchy_path, language, cfg.basemap):
+        if group.layer_name == BUILDINGS_NAME:
+            group = group if scope.whole_district else scoped_buildings()
+            if group is None:
+                continue
+            zoomed.append(group)
         group.add_to(fmap)
+    for group in zoomed:
+        fmap.add_child(ZoomVisibility(group, min_zoom=BUILDINGS_MIN_ZOOM))
     facilities = _data.facilities(cfg.demo_dir / "facilities.csv") if show_facilities else None
     if facilities is not None and len(facilities):
         build_facilities_layer(facilities, name=t("layer_facilities", language), lang=language,
@@ -145,7 +177,7 @@ def live_layers(session: Session, data: data_api.MapData) -> list[folium.Feature
     if selected and buildings is not None and len(buildings):
         inside = buildings.loc[buildings["parent_code"].astype(str) == str(selected)]
         if len(inside):
-            groups.append(build_building_layer(inside, name=LEVEL_LABELS["buildings"][language], show=True,
+            groups.append(build_building_layer(inside, name=BUILDINGS_NAME, show=True,
                                                lang=language, basemap=basemap))
     if selected:
         groups.append(build_selection_layer(grids, selected, name=t("grid_panel", language), lang=language,
@@ -228,11 +260,60 @@ def case_panel(session: Session, case_id: int) -> None:
     st.dataframe(timeline, hide_index=True, width="stretch", height=220)
 
 
-_INPUT_ACTIONS = frozenset({"void", "return", "rework", "follow_up", "arrive", "request_extension"})
+_INPUT_ACTIONS = frozenset({"void", "return", "rework", "follow_up", "arrive", "request_extension", "dispatch"})
 
 
-def _action_fields(action: str, case: dict, key: str) -> dict:
+def _routing_rules():
+    """The routing rules (for the routed default of the assignee picker), or None when unreadable."""
+    from cases.routing import load_rules
+
+    try:
+        return load_rules(cfg.routing_rules_path)
+    except GridCommandError:
+        return None
+
+
+def _assignee_field(key: str, picker: tuple[list[assignees.Assignee], int | None]) -> dict:
+    """The assignee picker of ``dispatch``: routed default pre-selected, people in scope, departments."""
+    options, default = picker
+    by_key = {a.key: a for a in options}
+    routed = options[default].key if default is not None else None
+
+    def label(k: str) -> str:
+        return by_key[k].label(language) + (t("assignee_routed", language) if k == routed else "")
+
+    choice = st.selectbox(t("action_assignee", language), list(by_key), index=default, format_func=label,
+                          key=f"{key}_assignee", placeholder=t("assignee_pick", language))
+    if not choice:
+        return {}
+    kind, ident = choice.split(":", 1)
+    return {"assignee_kind": kind, "assignee_id": ident}
+
+
+def _arrive_fields(key: str, fix: positions.Fix | None) -> dict:
+    """Where the worker is: the latest GPS fix, else lon/lat typed in, else "no GPS fix"."""
+    if fix is not None:
+        age = max(0, round(fix.age_minutes(clock.now())))
+        st.caption(t("arrive_gps_fix", language, at=f"{fix.at:%H:%M:%S}", age=age, lon=f"{fix.lon:.6f}",
+                     lat=f"{fix.lat:.6f}"))
+        return {"lon": fix.lon, "lat": fix.lat, "how": f"GPS fix {fix.at:%H:%M:%S} ({age} min old)"}
+    minutes = int(cfg.arrival_fix_max_age_minutes)
+    st.caption(t("arrive_no_fix", language, minutes=minutes))
+    lon = st.number_input(t("arrive_lon", language), min_value=-180.0, max_value=180.0, value=None,
+                          format="%.6f", key=f"{key}_lon")
+    lat = st.number_input(t("arrive_lat", language), min_value=-90.0, max_value=90.0, value=None,
+                          format="%.6f", key=f"{key}_lat")
+    no_fix = st.checkbox(t("arrive_without_position", language), key=f"{key}_nofix")
+    return {"lon": lon, "lat": lat, "no_fix": no_fix,
+            "how": f"position entered by hand (no GPS fix in the last {minutes} min)"}
+
+
+def _action_fields(action: str, case: dict, key: str, extra: dict) -> dict:
     """The inputs of one action's form (inside ``st.form``)."""
+    if action == "dispatch":
+        return _assignee_field(key, extra["picker"])
+    if action == "arrive":
+        return _arrive_fields(key, extra.get("fix"))
     if action in ("void", "return", "rework"):
         return {"reason": st.text_input(t("action_reason", language), key=f"{key}_reason").strip()}
     if action == "follow_up":
@@ -243,9 +324,18 @@ def _action_fields(action: str, case: dict, key: str) -> dict:
         start = (pd.Timestamp(due) if due is not None and not pd.isna(due) else pd.Timestamp(clock.now())).date()
         day = st.date_input(t("action_until", language), value=start + timedelta(days=1), key=f"{key}_until")
         return {"until": datetime.combine(day, time(23, 59))}
-    if action == "arrive":
-        st.caption(t("arrive_at_case_location", language))
     return {}
+
+
+def _arrival(fields: dict, note: str | None) -> tuple[dict, str | None] | None:
+    """The position fields and note of ``arrive``; None when neither a full position nor
+    "no GPS fix" was given."""
+    lon, lat, how = fields.get("lon"), fields.get("lat"), fields.get("how")
+    if lon is None and lat is None and fields.get("no_fix"):
+        return {}, note  # recorded at the case location; act_on_case notes "no GPS fix"
+    if lon is None or lat is None:
+        return None
+    return {"lon": float(lon), "lat": float(lat)}, "; ".join(p for p in (how, note) if p)
 
 
 def case_actions(engine, case: dict) -> bool:
@@ -260,13 +350,21 @@ def case_actions(engine, case: dict) -> bool:
         st.caption(t("case_no_actions", language))
         return False
     case_id, version = int(case["id"]), int(case["version"])
+    extra: dict = {}
+    with Session(engine) as session:
+        if "dispatch" in allowed:
+            extra["picker"] = assignees.picker(session, scope, case, rules=_routing_rules(),
+                                               community_streets=community_streets)
+        if "arrive" in allowed and user.worker_id:
+            extra["fix"] = positions.latest_fix(session, scope, user.worker_id, now=clock.now(),
+                                                max_age_minutes=cfg.arrival_fix_max_age_minutes)
     chosen, fields, note = None, {}, None
     for action in allowed:
         label = ACTIONS[action].text(language)
         key = f"cm_act_{action}_{case_id}_{version}"
         if action in _INPUT_ACTIONS:
             with st.form(key):
-                values = _action_fields(action, case, key)
+                values = _action_fields(action, case, key, extra)
                 text = st.text_input(t("action_note", language), key=f"{key}_note").strip()
                 if st.form_submit_button(label):
                     chosen, fields, note = action, values, text or None
@@ -274,14 +372,27 @@ def case_actions(engine, case: dict) -> bool:
             chosen = action
     if chosen is None:
         return False
+    if chosen == "arrive":
+        arrival = _arrival(fields, note)
+        if arrival is None:
+            st.error(t("arrive_need_position", language))
+            return False
+        fields, note = arrival
     try:
         with db.session_scope(engine) as session:
-            data_api.act_on_case(session, scope, case_id, chosen, role=user.role, worker_id=user.worker_id,
-                                 expected_version=version, note=note, **fields)
+            if chosen == "dispatch" and fields.get("assignee_kind"):
+                # the picker's list is re-checked in the transaction: a chief stays in their area
+                assignees.check_assignee(session, scope, fields["assignee_kind"], fields["assignee_id"],
+                                         community_streets=community_streets)
+            after = data_api.act_on_case(session, scope, case_id, chosen, role=user.role, worker_id=user.worker_id,
+                                         expected_version=version, note=note, **fields)
     except GridCommandError as exc:
         st.error(str(exc))
         return False
     st.success(t("action_done", language, action=ACTIONS[chosen].text(language), case=case_id))
+    distance = after.get("arrival_distance_m") if chosen == "arrive" else None
+    if distance is not None and not pd.isna(distance):
+        st.caption(t("arrive_distance", language, distance=f"{float(distance):.0f}"))
     return True
 
 

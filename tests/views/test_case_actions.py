@@ -15,13 +15,23 @@ from tests.views.conftest import case_store, signed_in
 ROOT = Path(__file__).resolve().parents[2]
 
 
+#: The sample hierarchy's first two grids lie in different communities.
+GRID_A, COMMUNITY_A = "370811004001001", "370811004001"
+GRID_B, COMMUNITY_B = "370811004002001", "370811004002"
+
+
 @pytest.fixture()
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Settings with the sample hierarchy and a store holding one reported and one dispatched case."""
+    """Settings with the sample hierarchy and a store holding cases 1 reported (grid A), 2
+    dispatched to W001 (grid B), 3 registered and routed to W001 (grid A), 4 an accepted
+    emergency of W001 (grid A); workers W001 (grid A), W002 (grid B), chief C001 (community A),
+    two departments."""
     import streamlit as st
 
+    from cases.models import Department, Worker
+
     def rows_for(grids, points, now):
-        return [{"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
+        rows = [{"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
                  "lon": points.iloc[i].x, "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
                  "community_code": grids["parent_code"].iloc[i], "state": state, "priority": "normal",
                  "reported_at": now - timedelta(hours=2), "version": 1, "rework_count": 0,
@@ -30,8 +40,26 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                  "dispatched_at": now - timedelta(hours=1) if i else None,
                  "close_due": now + timedelta(days=2)}
                 for i, state in enumerate(("reported", "dispatched"))]
+        base = {"source": "hotline_12345", "text": "燃气味", "lon": points.iloc[0].x, "lat": points.iloc[0].y,
+                "grid_code": grids["code"].iloc[0], "community_code": grids["parent_code"].iloc[0],
+                "priority": "normal", "reported_at": now - timedelta(hours=1), "version": 1, "rework_count": 0,
+                "supervised": False, "assignee_kind": "worker", "assignee_id": "W001"}
+        rows.append({**base, "source_id": "A2", "category": "request", "state": "registered",
+                     "registered_at": now - timedelta(minutes=50)})
+        rows.append({**base, "source_id": "A3", "category": "emergency", "state": "accepted",
+                     "dispatched_at": now - timedelta(minutes=40), "accepted_at": now - timedelta(minutes=30),
+                     "close_due": now + timedelta(days=1)})
+        return rows
 
     engine = case_store(tmp_path, monkeypatch, rows_for)
+    with Session(engine) as session, session.begin():
+        session.add_all([
+            Worker(id="W001", name="张伟", role="worker", grid_code=GRID_A, community_code=COMMUNITY_A, active=True),
+            Worker(id="W002", name="李娜", role="worker", grid_code=GRID_B, community_code=COMMUNITY_B, active=True),
+            Worker(id="C001", name="王强", role="chief", community_code=COMMUNITY_A, active=True),
+            Department(name="应急管理", active=True),
+            Department(name="住建", active=True),
+        ])
     yield engine
     engine.dispose()
     st.cache_data.clear()
@@ -120,3 +148,131 @@ def test_void_needs_a_reason_shown_as_one_line_error(store) -> None:
     assert not at.exception, at.exception
     assert at.error and "reason is required" in at.error[0].value
     assert _case(store, 1)[0] == "reported"
+
+
+def _as(role: str, area: str = "", worker_id: str | None = None) -> AppTest:
+    from cases import clock
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.session_state["auth"] = {
+        "user": {"username": f"{role}1", "display_name": role, "role": role, "area_codes": area,
+                 "worker_id": worker_id},
+        "last_activity": clock.now(),
+    }
+    return at.run()
+
+
+def _open_case(at: AppTest, case_id: int) -> AppTest:
+    at.switch_page("views/command_map.py")
+    at.session_state["selected_case"] = case_id
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _last_event(engine, case_id: int):
+    from cases.models import CaseEvent
+
+    with Session(engine) as session:
+        return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
+                               .order_by(CaseEvent.seq.desc())).first()
+
+
+def test_commander_picks_the_assignee_with_the_routed_default_preselected(store) -> None:
+    at = _panel(3, role="commander")
+    picker = at.selectbox(key="cm_act_dispatch_3_1_assignee")
+    labels = " | ".join(picker.options)  # AppTest lists the shown labels
+    for shown in ("网格员 W001 张*", "网格员 W002 李*", "网格长 C001 王*", "部门 应急管理", "部门 住建"):
+        assert shown in labels
+    assert picker.value == "worker:W001"  # the routed default, pre-selected
+    assert "W001 张* (370811004001001)（路由默认）" in labels
+    assert "张伟" not in labels  # names masked
+    picker.set_value("department:住建")
+    next(b for b in at.button if b.label == "派遣").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    state, version, events = _case(store, 3)
+    assert (state, version) == ("dispatched", 2)
+    event = _last_event(store, 3)
+    assert event.action == "dispatch" and event.actor == "commander" and "to department 住建" in event.note
+
+
+def test_chief_picks_only_within_their_community(store) -> None:
+    at = _open_case(_as("chief", COMMUNITY_A), 3)
+    picker = at.selectbox(key="cm_act_dispatch_3_1_assignee")
+    people = [o for o in picker.options if not o.startswith("部门")]
+    assert len(people) == 2 and "W001" in people[0] and "C001" in people[1]  # W002 works elsewhere
+    assert picker.value == "worker:W001"
+    picker.set_value("chief:C001")
+    next(b for b in at.button if b.label == "派遣").click().run()
+    assert not at.exception, at.exception
+    assert _case(store, 3)[0] == "dispatched"
+    assert "to chief C001" in _last_event(store, 3).note
+
+
+def _add_fix(engine, minutes_ago: float, lon_shift: float = 0.001) -> tuple[float, float]:
+    from cases import clock
+    from cases.models import Case
+    from cases.people import WorkerTrack
+
+    with Session(engine) as session, session.begin():
+        case = session.get(Case, 4)
+        lon, lat = case.lon + lon_shift, case.lat
+        session.add(WorkerTrack(worker_id="W001", at=clock.now() - timedelta(minutes=minutes_ago), lon=lon, lat=lat,
+                                grid_code=GRID_A, community_code=COMMUNITY_A, street_code="370811004"))
+    return lon, lat
+
+
+def test_arrive_records_the_latest_gps_fix_and_its_distance(store) -> None:
+    from cases.models import Case
+
+    _add_fix(store, 40, lon_shift=0.01)  # too old: ignored
+    lon, lat = _add_fix(store, 3)
+    at = _open_case(_as("worker", GRID_A, "W001"), 4)
+    assert any("按最近定位记录到场" in c.value for c in at.caption)
+    assert not at.number_input  # no manual position needed
+    next(b for b in at.button if b.label == "到场").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    with Session(store) as session:
+        case = session.get(Case, 4)
+        assert case.state == "on_site"
+        assert (case.arrival_lon, case.arrival_lat) == pytest.approx((lon, lat))
+        assert 50 < case.arrival_distance_m < 150  # 0.001° of longitude ≈ 91 m here
+    note = _last_event(store, 4).note
+    assert "GPS fix" in note and "m from the case" in note
+    assert any("到场位置距案件" in c.value for c in at.caption)
+
+
+def test_arrive_without_a_recent_fix_asks_for_the_position(store) -> None:
+    from cases.models import Case
+
+    _add_fix(store, 40)  # older than the 15-minute default
+    at = _open_case(_as("worker", GRID_A, "W001"), 4)
+    assert any("近 15 分钟内没有您的定位" in c.value for c in at.caption)
+    submit = next(b for b in at.button if b.label == "到场")
+    submit.click().run()  # nothing entered, "no GPS fix" not ticked
+    assert not at.exception, at.exception
+    assert at.error and "经度和纬度" in at.error[0].value
+    assert _case(store, 4)[0] == "accepted"
+    with Session(store) as session:
+        case = session.get(Case, 4)
+        lon, lat = case.lon + 0.002, case.lat
+    at.number_input(key="cm_act_arrive_4_1_lon").set_value(lon)
+    at.number_input(key="cm_act_arrive_4_1_lat").set_value(lat)
+    next(b for b in at.button if b.label == "到场").click().run()
+    assert not at.exception, at.exception
+    assert _case(store, 4)[0] == "on_site"
+    note = _last_event(store, 4).note
+    assert "entered by hand" in note and "no GPS fix in the last 15 min" in note
+
+
+def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(store) -> None:
+    at = _open_case(_as("worker", GRID_A, "W001"), 4)
+    at.checkbox(key="cm_act_arrive_4_1_nofix").check()
+    next(b for b in at.button if b.label == "到场").click().run()
+    assert not at.exception, at.exception
+    assert _case(store, 4)[0] == "on_site"
+    assert "no GPS fix" in _last_event(store, 4).note
+    timeline = next(d for d in at.dataframe if "说明" in d.value.columns)
+    assert timeline.value["说明"].astype(str).str.contains("no GPS fix").any()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -138,3 +139,103 @@ def test_page_file_run_without_the_router_shows_nothing(store_config) -> None:
     assert not at.exception, at.exception
     assert at.error and "登录" in at.error[0].value
     assert not at.get("component_instance") and not at.metric
+
+
+# -- building outlines by zoom level ------------------------------------------------------------
+def _add_buildings(gpkg: Path) -> dict[str, list[str]]:
+    """Write two small buildings into each grid of the sample hierarchy file; returns the
+    building codes per grid."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from tests.layers.sample import sample_hierarchy
+
+    grids = sample_hierarchy()["grids"].to_crs("EPSG:4548")
+    rows, per_grid = [], {}
+    for code, geom in zip(grids["code"], grids.geometry, strict=True):
+        p = geom.representative_point()
+        for k in range(2):
+            bcode = f"{code}{k + 1:03d}"
+            rows.append({"code": bcode, "name": f"{k + 1}号楼", "parent_code": code,
+                         "geometry": box(p.x + 40 * k, p.y, p.x + 40 * k + 25, p.y + 15)})
+            per_grid.setdefault(code, []).append(bcode)
+    buildings = gpd.GeoDataFrame(rows, crs="EPSG:4548").to_crs("EPSG:4490")
+    buildings.to_file(gpkg, layer="buildings", driver="GPKG")
+    return per_grid
+
+
+def _page_as(role: str, area: str = "") -> AppTest:
+    from cases import clock
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.session_state["auth"] = {"user": {"username": role, "display_name": role, "role": role,
+                                         "area_codes": area, "worker_id": None},
+                                "last_activity": clock.now()}
+    at.run()
+    at.switch_page("views/command_map.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("role", "area", "grids_seen"), [
+    ("commander", "", None),
+    ("chief", "370811004001", {"370811004001001", "370811004001002", "370811004001003"}),
+    ("worker", "370811004002003", {"370811004002003"}),
+])
+def test_buildings_of_the_scope_appear_from_zoom_15(store_config, tmp_path, role, area, grids_seen) -> None:
+    per_grid = _add_buildings(tmp_path / "hierarchy.gpkg")
+    at = _page_as(role, area)
+    script = _component_args(at)["script"]
+    # the zoom rule of the hierarchy page (layers.zoom): added at zoom >= 15, removed below
+    assert "map.getZoom() >= 15" in script and "gcSyncZoom" in script
+    layer = re.search(r"var layer = (feature_group_\w+);", script).group(1)
+    assert f"{layer}.addTo(" not in script.split("gcSyncZoom")[0]  # not drawn when the map opens
+    wanted = set(per_grid) if grids_seen is None else grids_seen
+    for grid, codes in per_grid.items():
+        for code in codes:
+            assert (code in script) == (grid in wanted), (role, code)
+
+
+def test_selected_grid_keeps_its_outline_and_buildings(store_config, tmp_path) -> None:
+    per_grid = _add_buildings(tmp_path / "hierarchy.gpkg")
+    at = _command_page()
+    at.session_state["selected_grid"] = "370811004001002"
+    at.run()
+    assert not at.exception, at.exception
+    feature_group = _component_args(at)["feature_group"]
+    assert "gc-selected" in feature_group
+    assert all(code in feature_group for code in per_grid["370811004001002"])
+    assert not any(code in feature_group for code in per_grid["370811004001001"])
+
+
+def test_payload_with_the_demo_buildings_stays_under_5_mb(demo_dir, tmp_path, monkeypatch) -> None:
+    """The demo district (4,184 buildings, all sent for the zoom rule) on the command map."""
+    import streamlit as st
+
+    from cases.db import make_engine, upgrade
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    config = tmp_path / "gridcommand.toml"
+    config.write_text(f'demo_dir = "{demo_dir.as_posix()}"\n', encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    try:
+        from geo import read_hierarchy
+
+        buildings = read_hierarchy(demo_dir / "hierarchy.gpkg")["buildings"]
+        at = _command_page()
+        assert not at.exception, at.exception
+        args = _component_args(at)
+        payload = sum(len(str(args.get(k) or "").encode()) for k in ("script", "feature_group", "header", "html"))
+        print(f"command map payload with {len(buildings)} buildings: {payload:,} bytes")
+        assert str(buildings["code"].iloc[-1]) in args["script"]  # every building is there for the zoom rule
+        assert payload < 5 * 1024 * 1024
+    finally:
+        st.cache_data.clear()
+        st.cache_resource.clear()
