@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -140,15 +140,22 @@ def _refuse(case: Case, action: str, why: str) -> TransitionError:
                            f"allowed now: {allowed}")
 
 
+#: Prepared once: the dispatch target's status (a Core read; the hot path avoids ORM loads).
+_WORKER_STATUS = select(Worker.__table__.c.active, Worker.__table__.c.role).where(
+    Worker.__table__.c.id == bindparam("ident"))
+_DEPARTMENT_STATUS = select(Department.__table__.c.active).where(Department.__table__.c.name == bindparam("ident"))
+
+
 def _check_assignee(session: Session, kind: str, ident: str) -> None:
     if kind not in ASSIGNEE_KINDS:
         raise InputError("assignee_kind", f"unknown assignee kind {kind!r}", f"use one of {', '.join(ASSIGNEE_KINDS)}")
+    connection = session.connection()
     if kind == "department":
-        dept = session.get(Department, ident)
-        if dept is None or not dept.active:
+        active = connection.execute(_DEPARTMENT_STATUS, {"ident": ident}).scalar()
+        if not active:
             raise InputError("assignee_id", f"no active department {ident!r}", "pick a department from the list")
         return
-    worker = session.get(Worker, ident)
+    worker = connection.execute(_WORKER_STATUS, {"ident": ident}).first()
     if worker is None or not worker.active:
         raise InputError("assignee_id", f"no active worker {ident!r}", "pick a worker by staff number (工号)")
     if kind == "chief" and worker.role != "chief":
@@ -404,36 +411,63 @@ def transition(
     if isinstance(case_id, Case):
         case, case_id = case_id, case_id.id
     else:
-        case = session.get(Case, case_id, populate_existing=True)
+        case = session.execute(_SELECT_CASE, {"case_key": case_id},
+                               execution_options={"populate_existing": True}).scalar_one_or_none()
     if case is None:
         raise InputError("case", f"no case {case_id}", "check the case number", where=f"case {case_id}")
     if expected_version is not None and case.version != expected_version:
         raise _conflict(case_id, case.version)
     old_version = case.version
-    before = {name: getattr(case, name) for name in _MUTABLE}
-    event = apply(case, action, actor=actor, actor_role=actor_role, at=at, note=note, lon=lon, lat=lat, sla=sla,
+    # the rules run on a plain copy; the case object only takes the values once they are written,
+    # so it never becomes dirty (no unit-of-work flush at commit: dispatch is the hot path)
+    draft = _Draft(case)
+    event = apply(draft, action, actor=actor, actor_role=actor_role, at=at, note=note, lon=lon, lat=lat, sla=sla,
                   metric_crs=metric_crs, check_assignee=lambda kind, ident: _check_assignee(session, kind, ident),
                   **fields)
-    changes = {name: getattr(case, name) for name in _MUTABLE if getattr(case, name) != before[name]}
-    # Write with two Core statements instead of a unit-of-work flush (dispatch is the hot path):
-    # the case object is marked clean with its new values, the UPDATE carries the version check.
-    for name, value in changes.items():
-        set_committed_value(case, name, value)
-    table = Case.__table__
+    changes = {name: value for name in _MUTABLE if (value := getattr(draft, name)) != getattr(case, name)}
     connection = session.connection()
     try:
-        result = connection.execute(
-            update(table).where(table.c.id == case.id, table.c.version == old_version).values(**changes))
+        result = connection.execute(_update_statement(tuple(changes)), {**changes, "case_key": case.id,
+                                                                         "version_read": old_version})
         if result.rowcount != 1:
             session.rollback()
             raise _conflict(case_id, old_version + 1)
-        connection.execute(insert(CaseEvent.__table__).values(**event))
+        connection.execute(_INSERT_EVENT, event)
     except IntegrityError as exc:
         session.rollback()
         if "uq_case_events_case_seq" in str(exc.orig) or "case_events.case_id" in str(exc.orig):
             raise _conflict(case_id, old_version + 1) from exc
         raise
+    for name, value in changes.items():
+        set_committed_value(case, name, value)
     return case
+
+
+class _Draft:
+    """A plain copy of a case's columns for :func:`apply` to change (no ORM bookkeeping)."""
+
+    def __init__(self, case: Case) -> None:
+        self.__dict__.update({name: getattr(case, name) for name in _COLUMNS})
+
+
+_COLUMNS: tuple[str, ...] = tuple(column.key for column in Case.__table__.columns)
+_INSERT_EVENT = insert(CaseEvent.__table__)
+_SELECT_CASE = select(Case).where(Case.id == bindparam("case_key"))
+_UPDATES: dict[tuple[str, ...], Any] = {}
+
+
+def _update_statement(names: tuple[str, ...]) -> Any:
+    """``UPDATE cases SET <names> WHERE id = :case_key AND version = :version_read``, built once per
+    set of changed columns (statement construction is most of a transition's CPU otherwise)."""
+    statement = _UPDATES.get(names)
+    if statement is None:
+        table = Case.__table__
+        statement = update(table).where(table.c.id == bindparam("case_key"),
+                                        table.c.version == bindparam("version_read"))
+        statement = statement.values({name: bindparam(name) for name in names})
+        _UPDATES[names] = statement
+    return statement
+
 
 def report(session: Session, *, actor: str, at: datetime | None = None, note: str | None = None,
            **values: Any) -> Case:
