@@ -11,15 +11,18 @@ Window and time of evaluation: a case belongs to the window when its ``reported_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from datetime import time as dt_time
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, literal, or_, select, true
+from sqlalchemy import Engine, Integer, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cases import clock
+from cases import clock, kpi_rollup
 from cases.models import Case
 from cases.sqltime import seconds_between
 from core import constants
@@ -132,43 +135,71 @@ class KpiReport:
                 "formulas": {k: asdict(f) for k, f in FORMULAS.items()}}
 
 
-def _count(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
+def _flag(condition: Any) -> Any:
+    return case((condition, 1), else_=0)
 
 
-def _aggregates(now: datetime) -> list[Any]:
-    c = Case
-    eff_due = case((and_(c.extension_state == "approved", c.extended_close_due.is_not(None)), c.extended_close_due),
-                   else_=c.close_due)
-    dispatched = c.dispatched_at.is_not(None)
-    closed = c.closed_at.is_not(None)
+def _whole_seconds(start: Any, end: Any) -> Any:
+    return cast(func.round(seconds_between(start, end)), Integer)
+
+
+def _effective_close_due(c: Any) -> Any:
+    return case((and_(c.extension_state == "approved", c.extended_close_due.is_not(None)), c.extended_close_due),
+                else_=c.close_due)
+
+
+def _arrival_category(c: Any) -> Any:
     # all four categories need an arrival today: then the test is trivially true and left out
     # (an IN list evaluated four times per row doubles the cost of the scan on SQLite)
-    arrival_cat = (true() if constants.ARRIVAL_REQUIRED_CATEGORIES >= set(constants.CATEGORIES)
-                   else c.category.in_(sorted(constants.ARRIVAL_REQUIRED_CATEGORIES)))
-    arrived = c.arrived_at.is_not(None)
-    handled = c.handled_at.is_not(None)
-    return [
-        func.count().label("reported"),
-        _count(c.registered_at.is_not(None)).label("registered"),
-        _count(dispatched).label("dispatched"),
-        _count(closed).label("closed"),
-        _count(and_(dispatched, or_(closed, eff_due <= now))).label("due"),
-        _count(and_(dispatched, closed, c.closed_at <= eff_due)).label("on_time"),
-        _count(handled).label("handled"),
-        _count(and_(handled, c.rework_count > 0)).label("reworked"),
-        _count(c.extension_state == "approved").label("extended"),
-        func.sum(case((and_(handled, dispatched), seconds_between(c.dispatched_at, c.handled_at)),
-                      else_=None)).label("handling_s"),
-        _count(and_(handled, dispatched)).label("handled_timed"),
-        _count(and_(dispatched, arrival_cat, or_(arrived, c.arrive_due <= now))).label("arrival_due"),
-        _count(and_(dispatched, arrival_cat, arrived, c.arrived_at <= c.arrive_due)).label("arrived_on_time"),
-        func.sum(case((and_(dispatched, arrival_cat, arrived), seconds_between(c.dispatched_at, c.arrived_at)),
-                      else_=None)).label("arrival_s"),
-        _count(and_(dispatched, arrival_cat, arrived)).label("arrived"),
-        _count(c.satisfaction.is_not(None)).label("rated"),
-        _count(c.satisfaction.in_(sorted(constants.SATISFIED_RATINGS))).label("satisfied"),
-    ]
+    if constants.ARRIVAL_REQUIRED_CATEGORIES >= set(constants.CATEGORIES):
+        return true()
+    return c.category.in_(sorted(constants.ARRIVAL_REQUIRED_CATEGORIES))
+
+
+def settled_measures() -> dict[str, Callable[[Any], Any]]:
+    """Each case's contributions that do not depend on the time of evaluation.
+
+    Name -> function of a column namespace (``Case``, ``table.c``, trigger rows) returning an
+    integer SQL expression (a 0/1 flag or whole seconds). Summed per group they give every
+    indicator together with :func:`open_measures`; ``cases.kpi_rollup`` keeps their daily sums.
+    """
+    def dispatched(c: Any) -> Any:
+        return c.dispatched_at.is_not(None)
+
+    def arrived(c: Any) -> Any:
+        return and_(dispatched(c), _arrival_category(c), c.arrived_at.is_not(None))
+
+    def timed(c: Any) -> Any:
+        return and_(c.handled_at.is_not(None), dispatched(c))
+
+    return {
+        "reported": lambda c: literal(1, Integer),
+        "registered": lambda c: _flag(c.registered_at.is_not(None)),
+        "dispatched": lambda c: _flag(dispatched(c)),
+        "closed": lambda c: _flag(c.closed_at.is_not(None)),
+        "closed_dispatched": lambda c: _flag(and_(dispatched(c), c.closed_at.is_not(None))),
+        "on_time": lambda c: _flag(and_(dispatched(c), c.closed_at.is_not(None), c.closed_at <= _effective_close_due(c))),
+        "handled": lambda c: _flag(c.handled_at.is_not(None)),
+        "reworked": lambda c: _flag(and_(c.handled_at.is_not(None), c.rework_count > 0)),
+        "extended": lambda c: _flag(c.extension_state == "approved"),
+        "handling_s": lambda c: case((timed(c), _whole_seconds(c.dispatched_at, c.handled_at)), else_=0),
+        "handled_timed": lambda c: _flag(timed(c)),
+        "arrived_on_time": lambda c: _flag(and_(arrived(c), c.arrived_at <= c.arrive_due)),
+        "arrival_s": lambda c: case((arrived(c), _whole_seconds(c.dispatched_at, c.arrived_at)), else_=0),
+        "arrived": lambda c: _flag(arrived(c)),
+        "rated": lambda c: _flag(c.satisfaction.is_not(None)),
+        "satisfied": lambda c: _flag(c.satisfaction.in_(sorted(constants.SATISFIED_RATINGS))),
+    }
+
+
+def open_measures(c: Any, now: datetime) -> dict[str, Any]:
+    """The contributions that depend on ``now``: dispatched cases still open (not closed, or
+    not arrived) whose deadline has passed by ``now``."""
+    dispatched = c.dispatched_at.is_not(None)
+    return {
+        "due_open": _flag(and_(dispatched, c.closed_at.is_(None), _effective_close_due(c) <= now)),
+        "arrival_open": _flag(and_(dispatched, _arrival_category(c), c.arrived_at.is_(None), c.arrive_due <= now)),
+    }
 
 
 def _ratio(num: Any, den: Any) -> float | None:
@@ -176,18 +207,19 @@ def _ratio(num: Any, den: Any) -> float | None:
     return (int(num or 0) / den) if den else None
 
 
-def _finish(code: str | None, r: Any) -> dict[str, Any]:
+def _finish(code: str | None, r: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {"code": code}
-    for key in ("reported", "registered", "dispatched", "closed", "due"):
-        row[key] = int(getattr(r, key) or 0)
-    row["closure_rate"] = _ratio(r.closed, r.due)
-    row["on_time_rate"] = _ratio(r.on_time, r.due)
-    row["rework_rate"] = _ratio(r.reworked, r.handled)
-    row["extension_rate"] = _ratio(r.extended, r.dispatched)
-    row["mean_handling_hours"] = (float(r.handling_s) / int(r.handled_timed) / 3600) if r.handled_timed else None
-    row["arrival_rate"] = _ratio(r.arrived_on_time, r.arrival_due)
-    row["mean_arrival_minutes"] = (float(r.arrival_s) / int(r.arrived) / 60) if r.arrived else None
-    row["satisfaction_rate"] = _ratio(r.satisfied, r.rated)
+    for key in ("reported", "registered", "dispatched", "closed"):
+        row[key] = int(r[key] or 0)
+    row["due"] = int(r["closed_dispatched"] or 0) + int(r["due_open"] or 0)
+    row["closure_rate"] = _ratio(r["closed"], row["due"])
+    row["on_time_rate"] = _ratio(r["on_time"], row["due"])
+    row["rework_rate"] = _ratio(r["reworked"], r["handled"])
+    row["extension_rate"] = _ratio(r["extended"], r["dispatched"])
+    row["mean_handling_hours"] = (int(r["handling_s"]) / int(r["handled_timed"]) / 3600) if r["handled_timed"] else None
+    row["arrival_rate"] = _ratio(r["arrived_on_time"], int(r["arrived"] or 0) + int(r["arrival_open"] or 0))
+    row["mean_arrival_minutes"] = (int(r["arrival_s"]) / int(r["arrived"]) / 60) if r["arrived"] else None
+    row["satisfaction_rate"] = _ratio(r["satisfied"], r["rated"])
     for key in RATES:
         row[f"grade_{key}"] = grade(key, row[key])
     return row
@@ -246,40 +278,116 @@ def kpi_table(
         msg = f"cannot rank by {rank_by!r}; expected one of {', '.join(RATES)}"
         raise ValueError(msg)
     now = now or clock.now()
-    conditions = []
-    if since is not None:
-        conditions.append(Case.reported_at >= since)
-    if until is not None:
-        conditions.append(Case.reported_at < until)
-    if by == "worker":
-        conditions.append(Case.assignee_kind.in_(("worker", "chief")))
-    elif by == "department":
-        conditions.append(Case.assignee_kind == "department")
-    if scope is not None:
-        conditions.append(scope.clause(Case))
-    if by is not None:
-        conditions.append(getattr(Case, LEVEL_COLUMNS[by]).is_not(None))
-    aggregates = _aggregates(now)
-    column = getattr(Case, LEVEL_COLUMNS[by]) if by else None
-    group = column.label("code") if by else literal("all").label("code")
-    query = select(group, *aggregates).where(*conditions)
-    if column is not None:
-        query = query.group_by(column)
-    if isinstance(target, Engine):
-        with Session(target) as session:
-            result = session.execute(query).all()
+    settled = settled_measures()
+    names = [*settled, *open_measures(Case, now)]
+    rollup = _rollup_sums(target, by, since, until, scope, settled)
+    if rollup is None:
+        query = select(*(func.sum(expr(Case)).label(name) for name, expr in settled.items()),
+                       *(func.sum(expr).label(name) for name, expr in open_measures(Case, now).items()))
+        conditions = [*_level_conditions(Case, by), *_window(Case.reported_at, since, until)]
+        if scope is not None:
+            conditions.append(scope.clause(Case))
+        sums = _sums(target, query, Case, by, conditions)
     else:
-        result = target.execute(query).all()
-    names = [a.name for a in aggregates]
-    sums = {name: sum((getattr(r, name) or 0) for r in result) for name in names}
-    total = _finish("all", _Sums(**sums))
-    rows = [_finish(r.code, r) for r in result]
+        sums = rollup
+        for code, values in _live_sums(target, now, by, since, until, scope).items():
+            sums.setdefault(code, {}).update(values)
+    if by is None:
+        sums.setdefault("all", {})  # the district is one row, even without cases
+    groups = [{name: values.get(name) or 0 for name in names} for values in sums.values()]
+    total = _finish("all", {name: sum(g[name] for g in groups) for name in names})
+    rows = [_finish(code, values) for code, values in zip(sums, groups, strict=True)]
     _rank(rows, rank_by)
     return KpiReport(by=by, since=since, until=until, now=now, rank_by=rank_by, rows=rows, total=total)
 
 
-class _Sums:
-    """Aggregates summed over groups (every aggregate is a count or a sum, so they add up)."""
+def _level_conditions(columns: Any, by: str | None) -> list[Any]:
+    conditions = []
+    if by == "worker":
+        conditions.append(columns.assignee_kind.in_(("worker", "chief")))
+    elif by == "department":
+        conditions.append(columns.assignee_kind == "department")
+    return conditions
 
-    def __init__(self, **values: Any) -> None:
-        self.__dict__.update(values)
+
+def _execute(target: Session | Engine, query: Any) -> list[Any]:
+    if isinstance(target, Engine):
+        with Session(target) as session:
+            return list(session.execute(query).mappings())
+    return list(target.execute(query).mappings())
+
+
+def _sums(target: Session | Engine, query: Any, columns: Any, by: str | None, conditions: list[Any], *,
+          none: Any = None) -> dict[str, dict[str, Any]]:
+    """Run aggregate ``query`` on ``columns`` (cases or the roll-up) per group of ``by`` under
+    ``conditions``: code -> {name: sum}. ``none`` is how the table writes "no code"."""
+    if by is not None:
+        column = getattr(columns, LEVEL_COLUMNS[by])
+        present = column.is_not(None) if none is None else column != none
+        query = query.add_columns(column.label("code")).where(present, *conditions).group_by(column)
+    else:
+        query = query.add_columns(literal("all").label("code")).where(*conditions)
+    result = {}
+    for row in _execute(target, query):
+        values = dict(row)
+        result[values.pop("code")] = values
+    return result
+
+
+def _live_sums(target: Session | Engine, now: datetime, by: str | None, since: datetime | None,
+               until: datetime | None, scope: Any) -> dict[str, dict[str, int]]:
+    """The sums of :func:`open_measures` over the open cases (SQLite, next to the roll-up).
+
+    Grouped by the whole key in the order of the partial index ``kpi_rollup.OPEN_INDEX``, so
+    SQLite streams the covering index without sorting, then summed up to level ``by`` here.
+    """
+    c = Case
+    measures = open_measures(c, now)
+    keys = [c.grid_code, c.community_code, c.street_code, c.assignee_kind, c.assignee_id]
+    query = select(*keys, *(func.sum(expr).label(name) for name, expr in measures.items()))
+    query = query.where(c.dispatched_at.is_not(None), or_(c.closed_at.is_(None), c.arrived_at.is_(None)),
+                        *_window(c.reported_at, since, until), *_level_conditions(c, by))
+    if scope is not None:
+        query = query.where(scope.clause(c))
+    # the partial index of open cases covers this query (the planner would otherwise pick a
+    # level's own index and read the table row by row)
+    query = query.group_by(*keys).with_hint(c, f"INDEXED BY {kpi_rollup.OPEN_INDEX}", dialect_name="sqlite")
+    result: dict[str, dict[str, int]] = {}
+    for row in _execute(target, query):
+        code = row[LEVEL_COLUMNS[by]] if by is not None else "all"
+        if code is None:
+            continue
+        sums = result.setdefault(code, dict.fromkeys(measures, 0))
+        for name in measures:
+            sums[name] += int(row[name] or 0)
+    return result
+
+
+def _window(column: Any, since: Any, until: Any) -> list[Any]:
+    """``since <= column < until``, either bound optional."""
+    conditions = []
+    if since is not None:
+        conditions.append(column >= since)
+    if until is not None:
+        conditions.append(column < until)
+    return conditions
+
+
+def _rollup_sums(target: Session | Engine, by: str | None, since: datetime | None, until: datetime | None,
+                 scope: Any, settled: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The settled sums from the daily roll-up, or None where there is none (PostgreSQL) or the
+    window does not fall on whole days."""
+    bind = target if isinstance(target, Engine) else target.get_bind()
+    if bind.dialect.name != "sqlite" or not all(t is None or t.time() == dt_time(0) for t in (since, until)):
+        return None
+    table = kpi_rollup.rollup_table(tuple(settled))
+    query = select(*(func.sum(table.c[name]).label(name) for name in settled))
+    conditions = [*_level_conditions(table.c, by),
+                  *_window(table.c.day, since and since.date().isoformat(), until and until.date().isoformat())]
+    if scope is not None:
+        conditions.append(scope.clause(table.c))
+    query = query.having(func.sum(table.c.reported) > 0)
+    try:
+        return _sums(target, query, table.c, by, conditions, none="")
+    except OperationalError:  # a store not migrated to the roll-up yet
+        return None

@@ -6,10 +6,17 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import cases.people  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
+from cases import kpi_rollup
 from cases.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+#: Objects the migrations manage outside the models: the SQLite KPI roll-up (cases.kpi_rollup).
+_UNMODELLED = {("table", kpi_rollup.TABLE_NAME), ("index", kpi_rollup.OPEN_INDEX)}
+
+
+def _include_object(_obj, name, type_, _reflected, _compare_to) -> bool:  # noqa: ANN001 - Alembic hook
+    return (type_, name) not in _UNMODELLED
 
 
 def _configure(connection) -> None:  # noqa: ANN001 - SQLAlchemy connection
@@ -18,6 +25,7 @@ def _configure(connection) -> None:  # noqa: ANN001 - SQLAlchemy connection
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=_include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

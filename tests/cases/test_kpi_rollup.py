@@ -1,0 +1,136 @@
+"""The SQLite daily KPI roll-up stays exact through inserts, transitions, reassignments, deletes."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime as dt
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from cases import db, kpi, kpi_rollup, lifecycle
+from cases.models import Case
+from cases.scope import Scope
+from tests.cases.conftest import T0, Store, add_people, new_case
+
+NOW = T0 + timedelta(days=6)
+GRIDS = [("370811004001001", "W001"), ("370811004001002", "W002")]
+#: A window start that is not midnight: kpi_table then scans the cases directly (no roll-up).
+DIRECT_SINCE = dt(2000, 1, 1, 0, 0, 1)
+
+
+def _rollup_rows(conn) -> set[tuple]:
+    measures = ", ".join(kpi.settled_measures())
+    return set(conn.execute(text(f"SELECT day, street_code, community_code, grid_code, assignee_kind, assignee_id, "
+                                 f"{measures} FROM kpi_daily WHERE reported <> 0")).all())
+
+
+def _busy_store(store, seed: int) -> None:
+    """Cases on several days walked through random prefixes of the loop, some reassigned, some
+    deleted, one grid code changed by plain SQL."""
+    rng = random.Random(seed)
+    walk = ["register", "dispatch", "accept", "arrive", "handle", "verify", "follow_up", "close", "archive"]
+    with store.Session() as s, s.begin():
+        add_people(s)
+        for i in range(40):
+            grid, worker = GRIDS[i % 2]
+            at = T0 + timedelta(days=rng.randrange(5), hours=rng.randrange(24))
+            case = new_case(s, source_id=f"R{i}", category=rng.choice(["request", "dispute", "emergency", "hazard"]),
+                            grid_code=grid, assignee_id=worker, at=at)
+            for step, action in enumerate(walk[:rng.randrange(len(walk) + 1)]):
+                fields = {"satisfaction": rng.choice(["satisfied", "dissatisfied"])} if action == "follow_up" else {}
+                when = at + timedelta(hours=step * rng.choice([1, 20]))
+                if action == "dispatch" and i % 7 == 0:
+                    fields = {"assignee_kind": "department", "assignee_id": "应急管理"}
+                lifecycle.transition(s, case.id, action, actor="t", at=when, lon=116.587, lat=35.415, **fields)
+            if i % 9 == 0 and case.state in ("dispatched", "accepted", "on_site"):
+                lifecycle.transition(s, case.id, "request_extension", actor="t", at=at + timedelta(hours=30),
+                                     until=at + timedelta(days=9))
+                lifecycle.transition(s, case.id, "approve_extension", actor="t", at=at + timedelta(hours=31))
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET grid_code = '370811004001002' WHERE source_id = 'R4'"))
+        conn.execute(text("DELETE FROM case_events WHERE case_id IN (SELECT id FROM cases WHERE source_id = 'R5')"))
+        conn.execute(text("DELETE FROM cases WHERE source_id = 'R5'"))
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Store:
+    """A migrated SQLite store of its own (the roll-up exists on SQLite stores only)."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'rollup.db'}")
+    db.upgrade(engine)
+    yield Store("sqlite", str(engine.url), engine, db.session_factory(engine))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_triggers_keep_the_rollup_equal_to_a_rebuild(sqlite_store, seed):
+    store = sqlite_store
+    _busy_store(store, seed)
+    with store.engine.begin() as conn:
+        maintained = _rollup_rows(conn)
+        kpi_rollup.install(conn, kpi.settled_measures())
+        rebuilt = _rollup_rows(conn)
+    assert maintained == rebuilt
+    assert sum(row[6] for row in rebuilt) == 39  # 'reported' over all keys: 40 cases, one deleted
+
+
+@pytest.mark.parametrize("by", ["grid", "community", "street", "worker", "department", None])
+def test_rollup_path_equals_the_direct_scan(store, by):
+    _busy_store(store, 3)
+    level = {"worker": "assignee_kind IN ('worker', 'chief')", "department": "assignee_kind = 'department'"}
+    with store.Session() as s:
+        assert s.scalar(select(func.min(Case.reported_at))) > DIRECT_SINCE
+        expected = s.scalar(text(f"SELECT count(*) FROM cases WHERE {level.get(by, 'true')}"))
+    fast = kpi.kpi_table(store.engine, by=by, now=NOW)
+    direct = kpi.kpi_table(store.engine, by=by, now=NOW, since=DIRECT_SINCE)
+    assert fast.rows == direct.rows and fast.total == direct.total
+    assert fast.total["reported"] == expected > 0
+    assert fast.total["due"] > 0 or by == "department"
+    day = kpi.kpi_table(store.engine, by=by, now=NOW, since=T0.replace(hour=0) + timedelta(days=1),
+                        until=T0.replace(hour=0) + timedelta(days=3))
+    # cases are reported on whole hours: one second before midnight selects the same ones, directly
+    day_direct = kpi.kpi_table(store.engine, by=by, now=NOW, since=T0.replace(hour=0) + timedelta(days=1, seconds=-1),
+                               until=T0.replace(hour=0) + timedelta(days=3))
+    assert day.rows == day_direct.rows and day.total["reported"] < fast.total["reported"]
+
+
+def test_rollup_respects_scope(store):
+    _busy_store(store, 4)
+    worker = Scope(role="worker", username="w", area_codes=frozenset({"370811004001001"}))
+    fast = kpi.kpi_table(store.engine, by="grid", now=NOW, scope=worker)
+    direct = kpi.kpi_table(store.engine, by="grid", now=NOW, scope=worker, since=DIRECT_SINCE)
+    assert [r["code"] for r in fast.rows] == ["370811004001001"]
+    assert fast.rows == direct.rows
+
+
+def test_migration_fills_the_rollup_from_stored_cases(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    db.upgrade(engine, revision="0002_people")
+    with db.session_scope(engine) as s:
+        add_people(s)
+        case = new_case(s, source_id="OLD1")
+        lifecycle.transition(s, case.id, "register", actor="t", at=T0)
+        lifecycle.transition(s, case.id, "dispatch", actor="t", at=T0)
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        rows = _rollup_rows(conn)
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(
+            "EXPLAIN QUERY PLAN SELECT grid_code, count(*) FROM cases INDEXED BY ix_cases_open_deadlines "
+            "WHERE dispatched_at IS NOT NULL AND (closed_at IS NULL OR arrived_at IS NULL) "
+            "GROUP BY grid_code, community_code, street_code, assignee_kind, assignee_id")))
+    assert len(rows) == 1 and next(iter(rows))[6:9] == (1, 1, 1)  # reported, registered, dispatched
+    assert "COVERING INDEX ix_cases_open_deadlines" in plan and "TEMP B-TREE" not in plan
+    report = kpi.kpi_table(engine, by="grid", now=T0 + timedelta(days=30))
+    assert report.rows[0]["due"] == 1 and report.rows[0]["closure_rate"] == 0
+    engine.dispose()
+
+
+def test_postgis_has_no_rollup(store):
+    with store.engine.connect() as conn:
+        tables = inspect(conn).get_table_names()
+    assert ("kpi_daily" in tables) == (store.backend == "sqlite")
+    with store.Session() as s, s.begin():
+        add_people(s)
+        new_case(s, source_id="P1")
+    assert kpi.kpi_table(store.engine, by=None, now=NOW).rows[0]["reported"] == 1
