@@ -12,6 +12,8 @@
        │  └────────handle──── rework ◀──reopen────┘
        └──rework──────────────▶ rework
 
+    dispatched, accepted ──reassign (改派: another assignee, who accepts afresh)──▶ dispatched
+
     side actions (state unchanged): request_extension → approve_extension | refuse_extension
     (dispatched … rework), supervise (督办; any open state; chief, leader or commander only).
 
@@ -83,8 +85,10 @@ ACTIONS: dict[str, Action] = {
         _a("dispatch", "派遣", "Dispatch", {"registered", "returned"}, "dispatched",
            optional=("assignee_kind", "assignee_id")),
         _a("return", "退单", "Send back", {"dispatched"}, "returned", required=("reason",)),
+        _a("reassign", "改派", "Reassign", {"dispatched", "accepted"}, "dispatched",
+           required=("assignee_kind", "assignee_id"), optional=("reason",)),
         _a("accept", "受理", "Accept", {"dispatched"}, "accepted"),
-        _a("arrive", "到场", "Arrive on site", {"accepted"}, "on_site"),
+        _a("arrive", "到场", "Arrive on site", {"accepted"}, "on_site", optional=("no_fix",)),
         _a("handle", "处置", "Handle", {"accepted", "on_site", "rework"}, "handled"),
         _a("verify", "核查通过", "Verify", {"handled"}, "verified"),
         _a("rework", "返工", "Send to rework", {"handled"}, "rework", required=("reason",)),
@@ -179,10 +183,28 @@ def _effect_dispatch(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str,
     return f"to {kind} {ident}"
 
 
+def _effect_reassign(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+    kind, ident = f["assignee_kind"], f["assignee_id"]
+    if (kind, ident) == (case.assignee_kind, case.assignee_id):
+        raise _refuse(case, "reassign", f"it is already assigned to {kind} {ident}")
+    if ctx.get("check_assignee") is not None:
+        ctx["check_assignee"](kind, ident)
+    before = f"{case.assignee_kind} {case.assignee_id}"
+    # the new assignee accepts afresh; dispatch time and deadlines stay (the clock keeps running)
+    case.assignee_kind, case.assignee_id, case.accepted_at = kind, ident, None
+    reason = f" ({f['reason']})" if f.get("reason") else ""
+    return f"from {before} to {kind} {ident}{reason}"
+
+
 def _effect_arrive(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     lon, lat = ctx["lon"], ctx["lat"]
+    if (lon is None or lat is None) and f.get("no_fix"):
+        # the worker is there but the device has no fix: arrival time without a position
+        case.arrived_at, case.arrival_lon, case.arrival_lat, case.arrival_distance_m = at, None, None, None
+        return "no GPS fix: position and distance not recorded"
     if lon is None or lat is None:
-        raise _refuse(case, "arrive", "the worker's location is missing; pass lon and lat (EPSG:4490 degrees)")
+        raise _refuse(case, "arrive", "the worker's location is missing; pass lon and lat (EPSG:4490 degrees), "
+                                      "or no_fix=True when the device has no GPS fix")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InputError("lon/lat", f"({lon}, {lat}) is not a longitude/latitude", "pass degrees, lon first")
     case.arrived_at, case.arrival_lon, case.arrival_lat = at, lon, lat
@@ -263,6 +285,7 @@ _EFFECTS: dict[str, Callable[..., str]] = {
     "register": _stamp("registered_at"),
     "void": _effect_void,
     "dispatch": _effect_dispatch,
+    "reassign": _effect_reassign,
     "return": _effect_return,
     "accept": _stamp("accepted_at"),
     "arrive": _effect_arrive,
@@ -392,7 +415,8 @@ def transition(
     **fields
         The action's own fields: ``reason`` (void, return, rework), ``satisfaction``
         (follow_up: satisfied | basically_satisfied | dissatisfied), ``until`` (request_extension),
-        ``assignee_kind``/``assignee_id`` (dispatch: worker | department | chief).
+        ``assignee_kind``/``assignee_id`` (dispatch, optional; reassign, required: worker |
+        department | chief), ``no_fix`` (arrive: the device has no GPS fix, so no position).
 
     Returns
     -------

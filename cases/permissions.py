@@ -7,10 +7,10 @@ rule used by the command map.
 ========== ==============================================================================
 role       actions
 ========== ==============================================================================
-admin      register, void, dispatch, verify, rework, follow_up, reopen, close, archive,
-commander  approve/refuse extensions; commander also supervise (督办) (the lifecycle's
+admin      register, void, dispatch, reassign (改派), verify, rework, follow_up, reopen, close,
+commander  archive, approve/refuse extensions; commander also supervise (督办) (the lifecycle's
            ``SUPERVISE_ROLES`` does not include admin)
-chief      dispatch (reassign within the area), verify, rework, approve/refuse extensions,
+chief      dispatch and reassign (within the area), verify, rework, approve/refuse extensions,
            supervise
 worker     accept, return (退单), arrive, handle, request extension - only on cases
            assigned to the worker
@@ -26,12 +26,12 @@ from cases.lifecycle import ACTIONS, SUPERVISE_ROLES, available_actions
 from core import constants
 from core.errors import InputError
 
-_COMMAND = frozenset({"register", "void", "dispatch", "verify", "rework", "follow_up", "reopen", "close", "archive",
-                      "approve_extension", "refuse_extension"})
+_COMMAND = frozenset({"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
+                      "archive", "approve_extension", "refuse_extension"})
 _BY_ROLE: dict[str, frozenset[str]] = {
     "admin": _COMMAND,
     "commander": _COMMAND,
-    "chief": frozenset({"dispatch", "verify", "rework", "approve_extension", "refuse_extension"}),
+    "chief": frozenset({"dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension"}),
     "worker": frozenset({"accept", "return", "arrive", "handle", "request_extension"}),
     "leader": frozenset(),
 }

@@ -324,3 +324,39 @@ def test_report_validates_keys(store):
     with store.Session() as s, s.begin():
         with pytest.raises(InputError, match="unknown category 'weather'"):
             lifecycle.report(s, actor="x", source="hotline_12345", source_id="1", category="weather")
+
+
+@pytest.mark.parametrize("state", ["dispatched", "accepted"])
+def test_reassign_hands_the_case_to_another_assignee(store, state):
+    with store.Session() as s, s.begin():
+        add_people(s)
+        case_id = new_case(s).id
+        before = drive(s, case_id, PATHS[state])
+        dispatched_at, close_due = before.dispatched_at, before.close_due
+        with pytest.raises(TransitionError, match="already assigned to worker W001"):
+            transition(s, case_id, "reassign", actor="C001", assignee_kind="worker", assignee_id="W001")
+        with pytest.raises(TransitionError, match="assignee_kind, assignee_id is required"):
+            transition(s, case_id, "reassign", actor="C001")
+        with pytest.raises(InputError, match="no active worker 'W999'"):
+            transition(s, case_id, "reassign", actor="C001", assignee_kind="worker", assignee_id="W999")
+        case = transition(s, case_id, "reassign", actor="C001", assignee_kind="worker", assignee_id="W002",
+                          reason="W001 休假")
+        event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc())).first()
+        assert (case.state, case.assignee_id, case.accepted_at) == ("dispatched", "W002", None)
+        assert (case.dispatched_at, case.close_due) == (dispatched_at, close_due)
+        assert event.note == "from worker W001 to worker W002 (W001 休假)"
+        assert "accept" in available_actions(case)
+
+
+def test_arrival_without_a_gps_fix_records_no_position(store):
+    with store.Session() as s, s.begin():
+        add_people(s)
+        case_id = new_case(s, category="dispute").id
+        drive(s, case_id, PATHS["accepted"])
+        with pytest.raises(TransitionError, match="no_fix=True"):
+            transition(s, case_id, "arrive", actor="W001", no_fix=False)
+        case = transition(s, case_id, "arrive", actor="W001", no_fix=True, note="信号弱")
+        event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq.desc())).first()
+    assert case.state == "on_site" and case.arrived_at is not None
+    assert (case.arrival_lon, case.arrival_lat, case.arrival_distance_m) == (None, None, None)
+    assert event.note == "no GPS fix: position and distance not recorded; 信号弱"
