@@ -22,7 +22,7 @@ from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select
 from sqlalchemy import Table as DbTable
 from sqlalchemy.orm import Session
 
-from cases import audit, clock, routing
+from cases import audit, clock, kpi, kpi_rollup, routing
 from cases.intake_files import Table, read_table
 from cases.lifecycle import REPORT_EVENT
 from cases.models import Case, CaseEvent
@@ -379,7 +379,8 @@ def import_file(
         routed = (f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
                   if decision.routed else f"unrouted: {decision.reason}")
         notes.append(f"imported from {path.name}; {routed}")
-    ids = _insert_cases(session, case_rows)
+    with kpi_rollup.deferred(session.connection(), kpi.settled_measures()):
+        ids = _insert_cases(session, case_rows)
     _insert_events(session, [
         {"case_id": cid, "seq": 1, "action": REPORT_EVENT, "from_state": None, "to_state": "reported",
          "actor": actor, "at": now, "note": note, "lon": row["lon"], "lat": row["lat"]}

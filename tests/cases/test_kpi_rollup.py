@@ -134,3 +134,45 @@ def test_postgis_has_no_rollup(store):
         add_people(s)
         new_case(s, source_id="P1")
     assert kpi.kpi_table(store.engine, by=None, now=NOW).rows[0]["reported"] == 1
+
+
+def test_import_folds_new_cases_into_the_rollup_and_keeps_the_trigger(sqlite_store, small_hierarchy, tmp_path):
+    from cases import intake
+
+    csv = tmp_path / "hotline.csv"
+    csv.write_text("工单编号,来源渠道,一级分类,诉求内容,经度,纬度,受理时间\n"
+                   "H1,12345热线,群众诉求,路灯不亮,116.585,35.415,2026-11-16 08:00:00\n"
+                   "H2,12345热线,安全隐患,电线裸露,116.595,35.415,2026-11-17 09:30:00\n", encoding="utf-8")
+    engine = sqlite_store.engine
+    with sqlite_store.Session() as s, s.begin():
+        add_people(s)
+        new_case(s, source_id="BEFORE", at=T0 - timedelta(days=1))
+    result = intake.import_file(engine, csv, hierarchy=small_hierarchy, actor="t")
+    assert result.added == 2
+    with engine.begin() as conn:
+        triggers = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
+        maintained = _rollup_rows(conn)
+        kpi_rollup.install(conn, kpi.settled_measures())
+        assert _rollup_rows(conn) == maintained
+    assert "trg_kpi_daily_insert" in triggers
+    assert sum(row[6] for row in maintained) == 3
+    with sqlite_store.Session() as s, s.begin():  # the trigger still follows single reports
+        new_case(s, source_id="AFTER")
+    assert kpi.kpi_table(engine, by=None, now=NOW).rows[0]["reported"] == 4
+
+
+def test_a_failed_bulk_insert_leaves_rollup_and_trigger_as_they_were(sqlite_store):
+    engine = sqlite_store.engine
+    with sqlite_store.Session() as s, s.begin():
+        add_people(s)
+        new_case(s, source_id="ONE")
+    with pytest.raises(RuntimeError, match="midway"), engine.begin() as conn:
+        with kpi_rollup.deferred(conn, kpi.settled_measures()):
+            conn.execute(text("INSERT INTO cases (source, source_id, category, text, priority, state, reported_at, "
+                              "supervised, rework_count, version) VALUES ('patrol', 'X', 'request', '', 'normal', "
+                              "'reported', '2026-11-16 10:00:00', 0, 0, 1)"))
+            raise RuntimeError("midway")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 1
+        assert sum(row[6] for row in _rollup_rows(conn)) == 1
+        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'trg_kpi_daily_insert'")).scalar() == 1
