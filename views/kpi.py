@@ -6,7 +6,8 @@ formula from :data:`cases.kpi.FORMULAS`; names of areas from the hierarchy.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 
 import pandas as pd
 import streamlit as st
@@ -38,7 +39,9 @@ rank_by = right.selectbox(t("kpi_rank_by", language), RATES,
 
 now = clock.now()
 days = WINDOWS[window]
-since = now - timedelta(days=days) if days else None
+# whole days (from midnight): what a briefing means by "the last 30 days", and what the
+# store's daily roll-up answers without scanning every case
+since = datetime.combine(now.date() - timedelta(days=days), dt_time()) if days else None
 report = kpi_table(_data.engine(cfg.database_url), by=by, since=since, until=None, now=now,
                    rank_by=rank_by, scope=scope)
 
