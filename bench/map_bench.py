@@ -4,18 +4,24 @@ For each size a throwaway SQLite case store is filled with synthetic cases place
 demo district's grids (about 3 % open, as in the demo), then
 
 - payload: the bytes streamlit-folium sends to the browser for the command map with the
-  default filter "all time" (map script + header + live feature groups + layer control), built
-  by the same code the page runs (``views._command_data`` + ``layers``); and the build time;
+  filter "all time" (map script + header + live feature groups + layer control), built by the
+  same code the page runs (``views._command_data`` + ``views._data.hierarchy_layers`` with the
+  building outlines and their zoom rule + ``layers``); and the build time ("build s");
 - time to interactive: a Streamlit server (``streamlit run dashboard.py``) on that store; in a
   fresh headless Chromium page (signed in as the demo commander when the gate asks) the click
   on the command map's link is timed until the map shows its 198 grid paths and its case layer
   (clusters, markers or per-grid bubbles): "drawn"; and until Leaflet takes a zoom step: "TTI"
   (the component may still rebuild the map once after drawing it). Median of two visits after
-  a warm-up visit.
+  a warm-up visit. The page opens with its default filter (30 days). Breakdown: "msg s", when
+  the largest websocket message (the one carrying the map) arrived after the click (server
+  time + transfer), and "ws MB", every byte the browser received on the websocket from the
+  click until drawn (the whole page, not only the map).
+
+``--busy N`` runs N busy-loop processes during the browser part (a loaded 2-core machine).
 
 Prints one line per size. Needs ``make setup`` (assets, demo district). Usage::
 
-    .venv/bin/python bench/map_bench.py [--sizes 1000 10000 100000] [--no-browser]
+    .venv/bin/python bench/map_bench.py [--sizes 1000 10000 100000] [--no-browser] [--busy 1]
 """
 
 from __future__ import annotations
@@ -118,12 +124,15 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     from cases.scope import Scope
     from core.settings import load_settings
     from layers.basemaps import build_basemap
-    from layers.cases import build_case_totals_layer, build_cases_layer
+    from layers.cases import build_case_totals_layer, build_cases_layer, legend_items
     from layers.compose import bounds_of
     from layers.assets import offline_map
-    from layers.hierarchy import build_hierarchy_layers
+    from layers.facilities import build_facilities_layer
+    from layers.legend import Legend
     from layers.workers import build_workers_layer
+    from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
     from views import _command_data as api
+    from views import _data
 
     captured: dict = {}
 
@@ -136,15 +145,24 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     basemap = build_basemap(settings.basemap)
     scope = Scope(role="commander", username="bench")
     engine = make_engine(url)
+    _data.hierarchy_layers(settings.hierarchy_path, "zh", settings.basemap)  # built once per server
     start = time.perf_counter()
     with Session(engine) as session:
         now = clock.now()
         data = api.load_map_data(session, scope, api.CaseFilter(), now=now, hierarchy=hierarchy)
         grids = hierarchy["grids"]
-        (south, west), (north, east) = bounds_of(grids)
+        bounds = bounds_of(grids)
+        (south, west), (north, east) = bounds
         fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
-        for group in build_hierarchy_layers(hierarchy, lang="zh"):
+        for group in _data.hierarchy_layers(settings.hierarchy_path, "zh", settings.basemap):
             group.add_to(fmap)
+            if not group.show:  # the building outlines, drawn from zoom 15 on
+                fmap.add_child(ZoomVisibility(group, min_zoom=BUILDINGS_MIN_ZOOM))
+        facilities = _data.facilities(settings.demo_dir / "facilities.csv")
+        if facilities is not None and len(facilities):
+            build_facilities_layer(facilities, name="f", basemap=basemap).add_to(fmap)
+        fmap.add_child(Legend("l", legend_items("zh"), key="states"))
+        fmap.fit_bounds(bounds)
         positions, tracks = api.worker_data(session, scope)
         live = [build_workers_layer(positions, tracks=tracks, name="w", basemap=basemap)]
         if data.aggregated:
@@ -163,9 +181,10 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     return size, seconds, data.aggregated
 
 
-def time_to_interactive(url: str, port: int) -> tuple[float, float]:
+def time_to_interactive(url: str, port: int) -> tuple[float, float, float, float]:
     """Seconds from the click on the command map's link until the map is drawn (grids and
-    cases on screen) and until it is interactive (Leaflet takes a zoom step); warm server."""
+    cases on screen) and until it is interactive (Leaflet takes a zoom step); warm server.
+    Also: seconds until the largest websocket message arrived, and MB received until drawn."""
     from playwright.sync_api import sync_playwright
 
     from tests.system import CHROMIUM, CHROMIUM_ARGS, wait_for_http
@@ -181,12 +200,18 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float]:
         wait_for_http(f"http://127.0.0.1:{port}/_stcore/health", timeout_s=120)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            timings, drawn = [], []
+            timings, drawn, message, received = [], [], [], []
             from tests.browser.conftest import go_to_page, open_dashboard, wait_for_frame_with, wait_for_idle
 
             for _attempt in range(3):  # the first visit warms the server's caches
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
                 page = context.new_page()
+                frames: list[tuple[float, int]] = []
+
+                def on_socket(ws, frames=frames):
+                    ws.on("framereceived", lambda data: frames.append((time.perf_counter(), len(data or b""))))
+
+                page.on("websocket", on_socket)
                 open_dashboard(page, f"http://127.0.0.1:{port}/")
                 wait_for_frame_with(page, "path.gc-grid", minimum=198, timeout_s=120)  # first page drawn
                 wait_for_idle(page)
@@ -196,6 +221,9 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float]:
                 frame = wait_for_frame_with(page, ".marker-cluster, .gc-case, .gc-agg", timeout_s=120)
                 wait_for_frame_with(page, "path.gc-grid", minimum=198, timeout_s=120)
                 drawn.append(time.perf_counter() - t0)
+                after = [(at, size) for at, size in list(frames) if t0 <= at <= t0 + drawn[-1]]
+                message.append(max(after, key=lambda f: f[1])[0] - t0 if after else float("nan"))
+                received.append(sum(size for _, size in after) / 1e6)
                 # interactive: Leaflet takes a zoom step (retried while the map is still busy)
                 for _try in range(100):
                     step = frame.evaluate("() => { const z = window.map.getZoom(); "
@@ -210,7 +238,7 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float]:
                 timings.append(time.perf_counter() - t0)
                 context.close()
             browser.close()
-        return float(np.median(drawn[1:])), float(np.median(timings[1:]))
+        return tuple(float(np.median(v[1:])) for v in (message, received, drawn, timings))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -219,26 +247,42 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float]:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
+def _busy(n: int) -> list[subprocess.Popen]:
+    """``n`` busy-loop processes (one core each), to measure on a loaded machine."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--no-browser", action="store_true", help="payload only")
+    parser.add_argument("--busy", type=int, default=0, help="busy-loop processes during the browser part")
     parser.add_argument("--port", type=int, default=8599)
     args = parser.parse_args(argv)
     from core.settings import load_settings
     from geo import read_hierarchy
 
     hierarchy = read_hierarchy(load_settings().hierarchy_path)
-    print(f"{'cases':>8} {'mode':>10} {'payload':>12} {'build s':>8} {'drawn s':>8} {'TTI s':>7}")
+    print(f"{'cases':>8} {'mode':>10} {'payload':>12} {'build s':>8} {'msg s':>6} {'ws MB':>6} "
+          f"{'drawn s':>8} {'TTI s':>7}" + (f"  (busy x{args.busy})" if args.busy else ""))
     with tempfile.TemporaryDirectory(prefix="gc-mapbench-") as tmp:
         for n in args.sizes:
             url = f"sqlite:///{Path(tmp) / f'bench_{n}.db'}"
             build_store(url, n, hierarchy)
             size, seconds, aggregated = payload(url, hierarchy)
-            drawn, tti = (float("nan"),) * 2 if args.no_browser else time_to_interactive(url, args.port)
+            if args.no_browser:
+                msg, ws, drawn, tti = (float("nan"),) * 4
+            else:
+                busy = _busy(args.busy)
+                try:
+                    msg, ws, drawn, tti = time_to_interactive(url, args.port)
+                finally:
+                    for proc in busy:
+                        proc.kill()
+                        proc.wait()
             mode = "per-grid" if aggregated else "points"
-            print(f"{n:>8} {mode:>10} {size / 1e6:>9.2f} MB {seconds:>8.2f} {drawn:>8.2f} {tti:>7.2f}",
-                  flush=True)
+            print(f"{n:>8} {mode:>10} {size / 1e6:>9.2f} MB {seconds:>8.2f} {msg:>6.2f} {ws:>6.2f} "
+                  f"{drawn:>8.2f} {tti:>7.2f}", flush=True)
     return 0
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
 import geopandas as gpd
+import numpy as np
 import shapely
 
 from core.constants import DEFAULT_METRIC_CRS, DISPLAY_CRS
@@ -85,3 +91,43 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: dict[str, list], *,
             "geometry": geom.__geo_interface__,
         })
     return {"type": "FeatureCollection", "features": features}
+
+
+def geometry_key(gdf: gpd.GeoDataFrame, *columns: str) -> tuple:
+    """A content key of ``gdf``: CRS, row count, a digest of every coordinate and of ``columns``.
+
+    Equal keys mean equal geometries (and column values), whatever object holds them; costs
+    about a millisecond per 100,000 vertices.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    coords = shapely.get_coordinates(gdf.geometry.to_numpy())
+    digest.update(np.ascontiguousarray(coords, dtype=float).tobytes())
+    digest.update(np.asarray(shapely.get_num_coordinates(gdf.geometry.to_numpy()), dtype=np.int64).tobytes())
+    for column in columns:
+        digest.update("\x1f".join(gdf[column].astype(str)).encode())
+    return (str(gdf.crs), len(gdf), columns, digest.hexdigest())
+
+
+class ContentCache:
+    """A small least-recently-used cache of results computed from GeoDataFrames by content.
+
+    Streamlit hands each run a fresh copy of the cached hierarchy and runs it in a new thread
+    (where pyproj builds its transformers anew, ~0.1 s each): values derived from the same
+    geometries (display bounds, label points) are kept here instead. Results must not be
+    mutated by callers.
+    """
+
+    def __init__(self, maxsize: int = 16) -> None:
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._maxsize = maxsize
+
+    def get(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The value cached under ``key``, computed by ``compute()`` on a miss."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = compute()
+        self._items[key] = value
+        while len(self._items) > self._maxsize:
+            self._items.popitem(last=False)
+        return value

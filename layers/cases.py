@@ -26,6 +26,7 @@ import pandas as pd
 
 from core.constants import CATEGORIES, DEFAULT_METRIC_CRS, SOURCES, STATES
 from core.i18n import t
+from layers._geometry import ContentCache, geometry_key
 from layers._html import esc, rows_html, script_json
 from layers._points import DivMarkers
 from layers.basemaps import NO_BASEMAP, Basemap
@@ -285,13 +286,21 @@ def grid_aggregates(cases: pd.DataFrame) -> pd.DataFrame:
     return counts.reset_index()[["code", "cases", "open", "overdue", "alerts"]]
 
 
+_ANCHORS = ContentCache()
+
+
 def _anchor_points(grids: gpd.GeoDataFrame) -> pd.DataFrame:
-    """``code``, ``name``, ``lon``, ``lat`` (EPSG:4326) of a point inside each grid."""
-    metric = grids.to_crs(DEFAULT_METRIC_CRS)
-    points = metric.geometry.representative_point().to_crs("EPSG:4326")
-    return pd.DataFrame({"code": grids["code"].astype(str).to_numpy(),
-                         "name": grids["name"].astype(str).to_numpy(),
-                         "lon": points.x.to_numpy(), "lat": points.y.to_numpy()})
+    """``code``, ``name``, ``lon``, ``lat`` (EPSG:4326) of a point inside each grid (computed
+    once per grid geometry, codes and names; a copy is returned)."""
+
+    def compute() -> pd.DataFrame:
+        metric = grids.to_crs(DEFAULT_METRIC_CRS)
+        points = metric.geometry.representative_point().to_crs("EPSG:4326")
+        return pd.DataFrame({"code": grids["code"].astype(str).to_numpy(),
+                             "name": grids["name"].astype(str).to_numpy(),
+                             "lon": points.x.to_numpy(), "lat": points.y.to_numpy()})
+
+    return _ANCHORS.get(geometry_key(grids, "code", "name"), compute).copy()
 
 
 def _totals_markers(totals: pd.DataFrame, grids: gpd.GeoDataFrame, *, lang: str, basemap: Basemap,

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
@@ -74,11 +75,22 @@ def annotate(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
 
     ``due`` and ``arrival_pending`` come from ``cases.deadlines`` (``due_status``,
     ``pending_deadline``); ``alert`` marks ``cases.permissions.awaiting_arrival`` cases.
+    Only the deadline fields are read per row (missing ones count as unset).
     """
     out = cases.copy()
+    n = len(cases)
+    columns = []
+    for name in _DEADLINE_FIELDS:
+        if name in cases.columns:
+            column = cases[name]
+            values = column.astype(object).to_numpy(copy=True)
+            values[column.isna().to_numpy()] = None
+        else:
+            values = np.full(n, None, dtype=object)
+        columns.append(values)
     due, arrival = [], []
-    for row in cases.to_dict("records"):
-        case = SimpleNamespace(**{f: _value(row.get(f)) for f in _DEADLINE_FIELDS})
+    for values in zip(*columns, strict=True):
+        case = SimpleNamespace(**dict(zip(_DEADLINE_FIELDS, values, strict=True)))
         due.append(deadlines.due_status(case, now))
         pending = deadlines.pending_deadline(case)
         arrival.append(pending is not None and pending[0] == "arrive")

@@ -5,7 +5,6 @@ Each cache is keyed on the file's path and modification time, so a rebuilt file 
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import geopandas as gpd
@@ -62,15 +61,22 @@ def facilities(path: Path) -> pd.DataFrame | None:
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _hierarchy_layers(path: str, mtime_ns: int, lang: str, basemap: BasemapSettings) -> list:
     from layers.basemaps import build_basemap
+    from layers.compose import freeze
     from layers.hierarchy import build_hierarchy_layers
 
-    return build_hierarchy_layers(_read_hierarchy(path, mtime_ns), lang=lang, basemap=build_basemap(basemap),
-                                  include_buildings=True)
+    built = build_hierarchy_layers(_read_hierarchy(path, mtime_ns), lang=lang, basemap=build_basemap(basemap),
+                                   include_buildings=True)
+    return [freeze(layer) for layer in built]
 
 
 def hierarchy_layers(path: Path, lang: str, basemap: BasemapSettings) -> list:
-    """Fresh copies of the hierarchy's folium layers (built once per file, language and basemap;
-    a copy is cheap next to simplifying and reprojecting again)."""
+    """The hierarchy's folium layers for a fresh map (``layers.compose.FrozenLayer``).
+
+    Built, simplified and rendered to JavaScript once per file, language and basemap; each call
+    returns new layer objects sharing that JavaScript, so a page run neither copies nor
+    re-renders the GeoJSON. Hidden layers (building outlines) are created in the browser only
+    when first shown.
+    """
     path = Path(path)
     built = _hierarchy_layers(str(path.resolve()), path.stat().st_mtime_ns, lang, basemap)
-    return copy.deepcopy(built)
+    return [layer.fresh() for layer in built]
