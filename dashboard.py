@@ -37,6 +37,8 @@ PAGES = [
             url_path="command"),
     st.Page("views/kpi.py", title=t("page_kpi", language), icon=":material/leaderboard:",
             url_path="kpi"),
+    st.Page("views/visits.py", title=t("page_visits", language), icon=":material/home_health:",
+            url_path="visits"),
     st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
             url_path="audit-log"),
 ]

@@ -97,9 +97,17 @@ LEVEL_COLUMNS: dict[str, str] = {
 def grade(key: str, value: float | None) -> str | None:
     """``green``, ``yellow`` or ``red`` for rate ``key`` (thresholds ``core.constants.GRADE_*``;
     for lower-is-better rates the mirrored thresholds ``1 - GRADE_*``); None without a value."""
-    if value is None or key not in RATES:
+    if key not in RATES:
         return None
-    if FORMULAS[key].better == "lower":
+    return grade_rate(value, better=FORMULAS[key].better or "higher")
+
+
+def grade_rate(value: float | None, *, better: str = "higher") -> str | None:
+    """``green``, ``yellow`` or ``red`` for any rate 0..1 (e.g. four-visit coverage) by the
+    thresholds ``core.constants.GRADE_*``; None without a value (None or NaN)."""
+    if value is None or value != value:
+        return None
+    if better == "lower":
         value = 1.0 - value
     if value >= constants.GRADE_GREEN:
         return "green"

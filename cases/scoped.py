@@ -420,6 +420,7 @@ def visit_coverage(
     period: str | tuple[datetime, datetime],
     *,
     by: str = "grid",
+    category: str | None = None,
 ) -> pd.DataFrame:
     """Four-visit coverage per area for one period (any role; no personal data).
 
@@ -435,6 +436,8 @@ def visit_coverage(
         ``"YYYY-MM"`` for a calendar month, or a half-open window ``[start, end)``.
     by : str
         ``street``, ``community`` or ``grid``.
+    category : str, optional
+        One key of ``core.constants.VISIT_CATEGORIES``; default all four.
 
     Returns
     -------
@@ -445,7 +448,10 @@ def visit_coverage(
     """
     start, end = month_window(period)
     level_h = _level_column(Household, by)
-    due = dict(session.execute(select(level_h, func.count()).where(scope.clause(Household)).group_by(level_h)).all())
+    households = [scope.clause(Household)]
+    if category:
+        households.append(Household.category == str(category))
+    due = dict(session.execute(select(level_h, func.count()).where(*households).group_by(level_h)).all())
     level_v = _level_column(Visit, by)
     on_site = Visit.on_site.is_(True)
     visited_rows = session.execute(
@@ -456,7 +462,8 @@ def visit_coverage(
             func.count(),
             func.sum(sql_case((on_site, 1), else_=0)),
         )
-        .where(scope.clause(Visit), Visit.at >= start, Visit.at < end)
+        .where(scope.clause(Visit), Visit.at >= start, Visit.at < end,
+               *([Visit.household_id.in_(select(Household.id).where(*households))] if category else []))
         .group_by(level_v)
     ).all()
     visited = {row[0]: row[1:] for row in visited_rows}
@@ -478,6 +485,64 @@ def visit_coverage(
     columns = ["code", "households_due", "visited", "visited_on_site", "coverage", "credible_coverage",
                "visits", "visits_on_site"]
     return pd.DataFrame(data, columns=columns)
+
+
+def households_to_visit(
+    session: Session,
+    scope: Scope,
+    period: str | tuple[datetime, datetime],
+    *,
+    category: str | None = None,
+    area_code: str | None = None,
+    credible: bool = False,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Four-visit households still to be visited in ``period``, personal data masked (not for leaders).
+
+    Parameters
+    ----------
+    session : Session
+    scope : Scope
+    period : str or (datetime, datetime)
+        ``"YYYY-MM"`` or a half-open window, as for :func:`visit_coverage`.
+    category : str, optional
+        One key of ``core.constants.VISIT_CATEGORIES``.
+    area_code : str, optional
+        A street, community or grid code inside the caller's scope.
+    credible : bool
+        Count only on-site visits (GPS at the household) as done: a household visited "on
+        paper" only is still listed.
+    limit : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`HOUSEHOLD_COLUMNS` plus ``last_visit_at`` (the latest visit before the
+        period's end, or NaT), ordered by grid and id; lon/lat EPSG:4490.
+
+    Raises
+    ------
+    core.errors.PermissionDenied
+        For ``leader`` (use :func:`visit_coverage`).
+    """
+    scope.require_records()
+    start, end = month_window(period)
+    done = [Visit.household_id == Household.id, Visit.at >= start, Visit.at < end]
+    if credible:
+        done.append(Visit.on_site.is_(True))
+    last_visit = (select(func.max(Visit.at)).where(Visit.household_id == Household.id, Visit.at < end)
+                  .scalar_subquery().label("last_visit_at"))
+    query = (select(*(getattr(Household, c) for c in HOUSEHOLD_COLUMNS), last_visit)
+             .where(scope.clause(Household), ~select(Visit.id).where(*done).exists()))
+    if category:
+        query = query.where(Household.category == str(category))
+    area = _area_filter(Household, area_code)
+    if area is not None:
+        query = query.where(area)
+    query = query.order_by(Household.grid_code, Household.id).limit(_limit(limit))
+    frame = _rows(session, query, (*HOUSEHOLD_COLUMNS, "last_visit_at"))
+    frame["last_visit_at"] = pd.to_datetime(frame["last_visit_at"])
+    return _protect(frame, "household", scope)
 
 
 # -- workers' positions and tracks -----------------------------------------------------------

@@ -35,6 +35,8 @@ def _all_outputs(session, scope, world) -> dict[str, object]:
         "count_households": lambda: scoped.count_households(session, scope),
         "list_visits": lambda: scoped.list_visits(session, scope),
         "visit_coverage": lambda: scoped.visit_coverage(session, scope, PERIOD),
+        "households_to_visit": lambda: scoped.households_to_visit(session, scope, PERIOD, credible=True),
+        "households_to_visit_g2": lambda: scoped.households_to_visit(session, scope, "2026-12", area_code=G2),
         "worker_positions": lambda: scoped.worker_positions(session, scope),
         "export_cases_csv": lambda: scoped.export_cases(session, scope, fmt="csv", now=NOW),
         "export_cases_xlsx": lambda: scoped.export_cases(session, scope, fmt="xlsx", now=NOW),
@@ -239,6 +241,27 @@ def test_visit_coverage_counts_on_site_visits_as_credible(world):
             scoped.visit_coverage(session, SCOPES["admin"], "November")
         with pytest.raises(InputError, match="unknown level"):
             scoped.visit_coverage(session, SCOPES["admin"], PERIOD, by="province")
+
+
+def test_households_to_visit_lists_who_is_still_due(world):
+    with world.store.Session() as session, session.begin():
+        credible = scoped.households_to_visit(session, SCOPES["chief_c1"], PERIOD, credible=True)
+        # in each grid of the chief's community one of the two households was visited on paper only
+        assert sorted(credible["grid_code"]) == sorted([G1, G2])
+        assert credible["last_visit_at"].notna().all()
+        assert scoped.households_to_visit(session, SCOPES["chief_c1"], PERIOD).empty
+        later = scoped.households_to_visit(session, SCOPES["worker_g1"], "2026-12")
+        assert set(later["grid_code"]) == {G1} and len(later) == 2
+        assert not later["head_name"].isin(SECRETS["names"]).any() and later["head_name"].str.contains("*", regex=False).all()
+        one_category = later["category"].iloc[0]
+        assert set(scoped.households_to_visit(session, SCOPES["worker_g1"], "2026-12",
+                                              category=one_category)["category"]) == {one_category}
+        cov = scoped.visit_coverage(session, SCOPES["admin"], PERIOD, category=one_category).set_index("code")
+        households = session.scalar(select(func.count()).select_from(Household)
+                                    .where(Household.category == one_category, Household.grid_code == G1))
+        assert cov.loc[G1, "households_due"] == households
+        with pytest.raises(PermissionDenied):
+            scoped.households_to_visit(session, SCOPES["leader"], PERIOD)
 
 
 @pytest.mark.parametrize(
