@@ -208,6 +208,31 @@ def _point_rows(cases: pd.DataFrame, *, lang: str, alert: np.ndarray) -> list[li
     return rows
 
 
+def _short_escaped(cases: pd.DataFrame, column: str, limit: int) -> list[str]:
+    """Escaped text of ``column`` cut to ``limit`` characters (with "…"); "" when missing.
+    Each distinct value is escaped once."""
+    if column not in cases.columns:
+        return [""] * len(cases)
+    done: dict[object, str] = {}
+
+    def one(value: object) -> str:
+        text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        return esc(text if len(text) <= limit else text[:limit - 1] + "…")
+
+    out = []
+    for value in cases[column].to_numpy():
+        try:
+            out.append(done[value])
+        except (KeyError, TypeError):
+            result = one(value)
+            try:
+                done[value] = result
+            except TypeError:
+                pass
+            out.append(result)
+    return out
+
+
 def cluster_rows(cases: pd.DataFrame, *, lang: str = "zh") -> tuple[list[list], dict]:
     """Compact rows and the shared ``meta`` (labels, colours, badges) for :class:`CaseCluster`.
 
@@ -227,23 +252,27 @@ def cluster_rows(cases: pd.DataFrame, *, lang: str = "zh") -> tuple[list[list], 
     c_index = {k: i for i, k in enumerate(cat_keys)}
     src_index = {k: i for i, k in enumerate(src_keys)}
     n = len(cases)
+    if n == 0:
+        return [], meta
     due = cases["due"].astype(str).to_numpy() if "due" in cases.columns else np.full(n, "")
-    column = {c: (cases[c].to_numpy() if c in cases.columns else np.full(n, None)) for c in
-              ("source", "reported_at", "text", "address")}
-    rows = []
-    for i, (case_id, lat, lon, state, category) in enumerate(
-            cases[["id", "lat", "lon", "state", "category"]].itertuples(index=False, name=None)):
-        flags = 1 if due[i] == "overdue" else 2 if due[i] == "soon" else 0
-        reported = column["reported_at"][i]
-        reported = "" if reported is None or pd.isna(reported) else pd.Timestamp(reported).strftime("%m-%d %H:%M")
-        text = "" if column["text"][i] is None or pd.isna(column["text"][i]) else str(column["text"][i])
-        address = "" if column["address"][i] is None or pd.isna(column["address"][i]) else str(column["address"][i])
-        rows.append([
-            float(lat), float(lon), int(case_id), s_index[str(state)], c_index[str(category)], flags,
-            src_index.get(str(column["source"][i]), -1), reported,
-            esc(text if len(text) <= 80 else text[:79] + "…"),
-            esc(address if len(address) <= 40 else address[:39] + "…"),
-        ])
+    flags = np.where(due == "overdue", 1, np.where(due == "soon", 2, 0)).tolist()
+    if "source" in cases.columns:
+        sources = [src_index.get(str(v), -1) for v in cases["source"].to_numpy()]
+    else:
+        sources = [-1] * n
+    if "reported_at" in cases.columns:
+        stamps = pd.to_datetime(cases["reported_at"], errors="coerce")
+        reported = stamps.dt.strftime("%m-%d %H:%M").fillna("").tolist()
+    else:
+        reported = [""] * n
+    text = _short_escaped(cases, "text", 80)
+    address = _short_escaped(cases, "address", 40)
+    states = [s_index[str(v)] for v in cases["state"].to_numpy()]
+    categories = [c_index[str(v)] for v in cases["category"].to_numpy()]
+    rows = [list(r) for r in zip(
+        cases["lat"].astype(float).tolist(), cases["lon"].astype(float).tolist(),
+        cases["id"].astype(int).tolist(), states, categories, flags, sources, reported, text, address,
+        strict=True)]
     return rows, meta
 
 
