@@ -12,9 +12,11 @@ import re
 from datetime import datetime, time, timedelta
 
 import folium
+import folium.plugins
 import numpy as np
 import pandas as pd
 import streamlit as st
+from folium.elements import JSCSSMixin
 from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
@@ -115,6 +117,13 @@ flt = data_api.CaseFilter(since=since, until=until, category=category, source=so
 
 
 # --- the static map (kept by the component across refreshes) ---------------------------------
+class HeatAssets(JSCSSMixin):
+    """Leaflet.heat's script, loaded with the map itself: the browser loads a map's scripts only
+    when the component first mounts, so a later switch to the heat display needs it already."""
+
+    default_js = list(folium.plugins.HeatMap.default_js)
+
+
 def scoped_buildings() -> folium.FeatureGroup | None:
     """The building outlines inside the caller's area (None when there are none)."""
     buildings = hierarchy.get("buildings")
@@ -140,20 +149,25 @@ def base_map() -> folium.Map:
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
     for layer in basemap.tile_layers(name="底图" if language == "zh" else "Basemap"):
         layer.add_to(fmap)
-    zoomed = []
+    zoomed, seen = [], False
     for group in _data.hierarchy_layers(cfg.hierarchy_path, language, cfg.basemap):
         if group.layer_name == BUILDINGS_NAME:
+            seen = True
             group = group if scope.whole_district else scoped_buildings()
             if group is None:
                 continue
             zoomed.append(group)
         group.add_to(fmap)
+    if not seen and (group := scoped_buildings()) is not None:  # the cached layers came without buildings
+        group.add_to(fmap)
+        zoomed.append(group)
     for group in zoomed:
         fmap.add_child(ZoomVisibility(group, min_zoom=BUILDINGS_MIN_ZOOM))
     facilities = _data.facilities(cfg.demo_dir / "facilities.csv") if show_facilities else None
     if facilities is not None and len(facilities):
         build_facilities_layer(facilities, name=t("layer_facilities", language), lang=language,
                                basemap=basemap).add_to(fmap)
+    fmap.add_child(HeatAssets())  # localized to static/vendor by the offline map
     fmap.add_child(Legend(t("legend_states", language), legend_items(language), key="states",
                           css="gc-legend-2col"))
     fmap.fit_bounds(bounds)
@@ -426,6 +440,9 @@ def live() -> None:
         except Exception as exc:  # noqa: BLE001 - a missing or unmigrated store must not kill the page
             st.error(t("store_missing", language, error=type(exc).__name__))
             return
+        # Fixed slots above the map, present on every run: an alert or a note appearing must not
+        # shift the map's place in the page, or the browser would rebuild it and lose its view.
+        alert_box, note_box = st.container(), st.empty()
         seen = st.session_state.get("seen_emergencies")
         alert_ids = set(data.alerts["id"].astype(int))
         if isinstance(seen, set) and st.session_state.get("emergencies_primed"):
@@ -433,7 +450,7 @@ def live() -> None:
                 message = t("new_emergency_alert", language, text=md_escape(str(row.text)[:40]),
                             grid=md_escape(row.grid_code))
                 st.toast(message, icon="🚨")
-                st.error(message, icon="🚨")
+                alert_box.error(message, icon="🚨")
         st.session_state["seen_emergencies"] = (seen if isinstance(seen, set) else set()) | alert_ids
         st.session_state["emergencies_primed"] = True
 
@@ -441,7 +458,7 @@ def live() -> None:
         for column, key in zip(tiles, ("today_new", "open", "overdue", "arrivals_pending"), strict=True):
             column.metric(t(f"kpi_{key}", language), data.kpis[key])
         if data.aggregated:
-            st.caption(t("aggregated_note", language, limit=POINT_LIMIT))
+            note_box.caption(t("aggregated_note", language, limit=POINT_LIMIT))
 
         map_col, panel_col = st.columns([3, 1]) if not wall else st.columns([4, 1])
         with map_col:

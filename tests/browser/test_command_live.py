@@ -1,0 +1,265 @@
+"""The command map live, in headless Chromium: the timed refresh brings a new emergency in
+without a page reload and keeps the operator's map view; the heat mode draws Leaflet.heat's
+canvas offline.
+
+These tests run their own dashboard server (``refresh_seconds = 5`` in a settings file of their
+own, ``GRIDCOMMAND_CONFIG``) on a copy of the SQLite store that `make run` seeded, so the shared
+``dashboard_url`` server and its store stay as they are. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from core.settings import PROJECT_ROOT, config_path, load_settings
+from tests import system
+from tests.browser.conftest import go_to_page, open_dashboard, settle, wait_for_frame_with, wait_for_idle, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MAP_TITLE = "指挥地图"
+REFRESH_SECONDS = 5
+
+
+def _settings_file(folder: Path) -> Path:
+    """The project's settings with ``refresh_seconds`` lowered (other keys kept)."""
+    source = config_path()
+    text = source.read_text(encoding="utf-8") if source.exists() else ""
+    line = f"refresh_seconds = {REFRESH_SECONDS}"
+    if re.search(r"(?m)^\s*refresh_seconds\s*=", text):
+        text = re.sub(r"(?m)^\s*refresh_seconds\s*=.*$", line, text)
+    else:
+        text = f"{line}\n{text}"  # top level: before any [table]
+    path = folder / "gridcommand-live.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _store_copy(url: str, folder: Path) -> str:
+    """A consistent copy of a SQLite store (sqlite3 backup); other databases are used as they are."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return url
+    target = folder / "live-store.db"
+    with sqlite3.connect(parsed.database) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+def live_server(dashboard_url, tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """A dashboard server refreshing every 5 s; yields (base URL, store URL).
+
+    Depends on ``dashboard_url`` only so that `make run` has set up the assets, the demo and
+    the seeded store first."""
+    folder = tmp_path_factory.mktemp("live")
+    config = _settings_file(folder)
+    store_url = _store_copy(load_settings().database_url, folder)
+    port = system.free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRIDCOMMAND_CONFIG": str(config), "DATABASE_URL": store_url}
+    log = PROJECT_ROOT / "test-artifacts" / "live-server.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port)],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            system.wait_for_http(f"{url}/_stcore/health", timeout_s=120)
+            yield url, store_url
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _open_command_map(page, url: str):
+    open_dashboard(page, url)
+    go_to_page(page, MAP_TITLE)
+    frame = wait_for_frame_with(page, ".gc-worker, .marker-cluster, .gc-case")
+    wait_for_frame_with(page, "path.gc-grid", minimum=2)
+    settle(page, frame, ".marker-cluster, .gc-case")
+    return frame
+
+
+def _command_frame(page):
+    return wait_for_frame_with(page, ".gc-legend .gc-legend-rows")
+
+
+def _tile(page, label: str) -> str:
+    metric = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return metric.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def _pick_radio(page, option: str) -> None:
+    page.locator("[data-testid='stSidebar'] [data-testid='stRadio'] label", has_text=option).first.click()
+    wait_for_idle(page)
+
+
+def _pick(page, label: str, option: str) -> None:
+    box = page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").filter(has_text=label)
+    box.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_for_idle(page)
+
+
+def _insert_emergency(store_url: str, text: str) -> int:
+    """A new, unreached emergency reported now in the first grid; returns its id."""
+    import geopandas as gpd
+
+    from cases import clock
+    from cases.db import make_engine
+    from cases.models import Case
+    from geo import read_hierarchy
+
+    grids = read_hierarchy(load_settings().hierarchy_path)["grids"].to_crs("EPSG:4548")
+    point = gpd.GeoSeries([grids.geometry.iloc[0].representative_point()], crs="EPSG:4548").to_crs("EPSG:4490").iloc[0]
+    engine = make_engine(store_url)
+    now = clock.now()
+    with Session(engine) as session, session.begin():
+        case = Case(source="snapshot", source_id=f"live-{now:%H%M%S%f}", category="emergency", subcategory="fire",
+                    text=text, lon=point.x, lat=point.y, grid_code=str(grids["code"].iloc[0]),
+                    community_code=str(grids["parent_code"].iloc[0]), state="reported", priority="urgent",
+                    reported_at=now, version=1, rework_count=0, supervised=False)
+        session.add(case)
+        session.flush()
+        case_id = case.id
+    engine.dispose()
+    return case_id
+
+
+def _delete_case(store_url: str, case_id: int) -> None:
+    from cases.db import make_engine
+    from cases.models import Case, CaseEvent
+
+    engine = make_engine(store_url)
+    with Session(engine) as session, session.begin():
+        session.execute(delete(CaseEvent).where(CaseEvent.case_id == case_id))
+        session.execute(delete(Case).where(Case.id == case_id))
+    engine.dispose()
+
+
+_VIEW_JS = "() => [window.gcMarker, window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]"
+
+
+def test_timed_refresh_shows_a_new_emergency_and_keeps_the_view(live_server, recorded_page, artifacts_dir) -> None:
+    url, store_url = live_server
+    page, rec = recorded_page
+    frame = _open_command_map(page, url)
+    view = frame.evaluate(
+        "() => { window.map.setView([35.43, 116.59], 14, {animate: false}); window.gcMarker = 1; "
+        "return [window.map.getZoom(), window.map.getCenter().lat, window.map.getCenter().lng]; }")
+    page.evaluate("() => { window.gcNoReload = 'still here'; }")
+    before = int(_tile(page, "今日新增"))
+    text = f"实时测试{os.getpid() % 10000}"
+    case_id = _insert_emergency(store_url, text)
+    try:
+        # the fragment reruns on its own every 5 s: the alert (toast and error) names the case
+        wait_until(page, lambda: page.get_by_text(text, exact=False).count() >= 1, timeout_s=60,
+                   what="the new-emergency alert")
+        page.screenshot(path=str(artifacts_dir / "command_live_alert.png"), full_page=True)
+        wait_until(page, lambda: int(_tile(page, "今日新增")) == before + 1, timeout_s=30,
+                   what=f"'today new' going from {before} to {before + 1}")
+        frame = _command_frame(page)
+        wait_until(page, lambda: _command_frame(page).locator(f".gc-unreached[data-case='{case_id}']").count() == 1,
+                   timeout_s=30, what=f"the ringed marker of case {case_id}")
+        # no reload: the page's own window object and the same Leaflet map, same view
+        assert page.evaluate("() => window.gcNoReload") == "still here"
+        after = _command_frame(page).evaluate(_VIEW_JS)
+        assert after[0] == 1 and after[1:] == pytest.approx(view, abs=1e-6)
+        page.screenshot(path=str(artifacts_dir / "command_live_refreshed.png"), full_page=True)
+    finally:
+        _delete_case(store_url, case_id)
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
+
+
+def test_heat_mode_draws_the_heat_canvas_offline(live_server, recorded_page, artifacts_dir) -> None:
+    url, _ = live_server
+    page, rec = recorded_page
+    _open_command_map(page, url)
+    _pick(page, "时间范围", "全部")
+    assert _command_frame(page).locator("canvas.leaflet-heatmap-layer").count() == 0
+    _pick_radio(page, "热力图")
+    wait_until(page, lambda: _command_frame(page).locator("canvas.leaflet-heatmap-layer").count() == 1,
+               timeout_s=60, what="the leaflet.heat canvas")
+    frame = _command_frame(page)
+    # the heat layer replaced the clustered points, and it drew something
+    assert frame.locator(".marker-cluster").count() == 0
+    painted = frame.evaluate(
+        "() => { const c = document.querySelector('canvas.leaflet-heatmap-layer');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) { if (d[i] > 0) { n++; } } return n; }")
+    assert painted > 0
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts_dir / "command_live_heat.png"), full_page=True)
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
+
+
+def _buildings_in_scope(store_url: str, account: str):
+    """The demo buildings the account's scope covers (EPSG:4326), from the hierarchy file."""
+    from cases import accounts
+    from cases.db import make_engine
+    from cases.scope import Scope
+    from geo import read_hierarchy
+
+    engine = make_engine(store_url)
+    with Session(engine) as session:
+        scope = Scope.for_user(accounts.get_user(session, account))
+    engine.dispose()
+    layers = read_hierarchy(load_settings().hierarchy_path)
+    streets = dict(zip(layers["communities"]["code"].astype(str), layers["communities"]["parent_code"].astype(str),
+                       strict=True))
+    grids = layers["grids"]
+    inside = {str(g) for g, c in zip(grids["code"], grids["parent_code"], strict=True)
+              if scope.allows(street_code=streets.get(str(c)), community_code=str(c), grid_code=str(g))}
+    buildings = layers["buildings"]
+    return buildings.loc[buildings["parent_code"].astype(str).isin(inside)].to_crs("EPSG:4326")
+
+
+@pytest.mark.parametrize("account", ["commander", "chief"])
+def test_buildings_of_the_scope_appear_from_zoom_15(live_server, recorded_page, artifacts_dir, account) -> None:
+    url, store_url = live_server
+    page, rec = recorded_page
+    mine = _buildings_in_scope(store_url, account)
+    assert len(mine) > 0
+    open_dashboard(page, url, account=account)
+    go_to_page(page, MAP_TITLE)
+    frame = wait_for_frame_with(page, "path.gc-grid", minimum=2)
+    frame = _command_frame(page)
+    assert frame.evaluate("() => window.map.getZoom()") < 15
+    assert frame.locator("path.gc-building").count() == 0  # zoomed out: no building outlines
+    spot = mine.geometry.iloc[0].representative_point()
+
+    def zoomed_in() -> bool:
+        # the component's first renders may still fit the map to the district: zoom in again until it holds
+        current = _command_frame(page)
+        if current.evaluate("() => window.map.getZoom()") != 16:
+            current.evaluate(f"() => {{ window.map.setView([{spot.y}, {spot.x}], 16, {{animate: false}}); }}")
+            return False
+        return current.locator("path.gc-building").count() == len(mine)
+
+    wait_until(page, zoomed_in, timeout_s=30, what=f"{len(mine)} building outlines of {account}'s area at zoom 16")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(artifacts_dir / f"command_live_buildings_{account}.png"), full_page=True)
+    _command_frame(page).evaluate("() => { window.map.setZoom(13, {animate: false}); }")
+    wait_until(page, lambda: _command_frame(page).locator("path.gc-building").count() == 0, timeout_s=15,
+               what="building outlines gone at zoom 13")
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
