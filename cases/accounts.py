@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cases import audit
@@ -23,7 +23,7 @@ from cases.passwords import (
     needs_rehash,
     verify_password,
 )
-from cases.people import User
+from cases.people import User, WebSession
 from cases.scope import Scope
 from core.errors import ConflictError, InputError
 from core.settings import Settings
@@ -146,6 +146,8 @@ def disable_user(session: Session, username: str, *, actor: str, now: datetime, 
     if enable:
         user.failed_attempts = 0
         user.locked_until = None
+    else:
+        end_browser_sessions(session, user.username, now)
     session.flush()
     audit.record(session, actor=actor, action="user_enable" if enable else "user_disable", at=now,
                  target_kind="user", target_id=user.username)
@@ -166,10 +168,18 @@ def reset_password(session: Session, username: str, new_password: str, *, actor:
     user.password_changed_at = now
     user.failed_attempts = 0
     user.locked_until = None
+    end_browser_sessions(session, user.username, now)
     session.flush()
     audit.record(session, actor=actor, action="password_reset", at=now, target_kind="user",
                  target_id=user.username)
     return user
+
+
+def end_browser_sessions(session: Session, username: str, now: datetime) -> int:
+    """End every open browser session of ``username`` (see :mod:`cases.web_sessions`); returns how many."""
+    result = session.execute(update(WebSession).where(WebSession.username == username,
+                                                      WebSession.ended_at.is_(None)).values(ended_at=now))
+    return int(result.rowcount or 0)
 
 
 def list_users(session: Session) -> list[User]:

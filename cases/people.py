@@ -157,5 +157,23 @@ class WorkerTrack(Base):
         return f"<WorkerTrack {self.worker_id} {self.at:%H:%M:%S} ({self.lon:.5f}, {self.lat:.5f})>"
 
 
+class WebSession(Base):
+    """A signed-in browser: the hash of the token its cookie carries, so that reloading the page
+    resumes the session (until sign-out, the idle timeout or the account being disabled)."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_username", "username"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    def __repr__(self) -> str:
+        return f"<WebSession {self.username} since {self.created_at:%Y-%m-%d %H:%M}>"
+
+
 #: Tables of this module, children first.
-PEOPLE_TABLES: tuple[str, ...] = ("worker_tracks", "visits", "households", "audit_log", "users")
+PEOPLE_TABLES: tuple[str, ...] = ("web_sessions", "worker_tracks", "visits", "households", "audit_log", "users")

@@ -15,6 +15,7 @@ tests may set it directly before ``AppTest.run()`` to act as a signed-in account
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from datetime import datetime
@@ -31,6 +32,10 @@ SESSION_KEY = "auth"
 SCOPE_KEY = "scope"
 #: Message shown once on the sign-in page (session expired, signed out).
 NOTICE_KEY = "auth_notice"
+#: The cookie that lets a reloaded page resume the session (:mod:`cases.web_sessions`).
+COOKIE_NAME = "gc_session"
+#: A cookie change waiting to be sent to the browser: ``("set", token)`` or ``("clear", "")``.
+COOKIE_KEY = "auth_cookie"
 #: Pages (by url_path) that only some roles may open; every other page is open to every role,
 #: and reads inside it are scoped by :mod:`cases.scoped`. Every page must still call
 #: :func:`require_role` (or :func:`current_user`) first: a page file can be reached without the
@@ -84,9 +89,10 @@ def _settings():  # noqa: ANN202 - core.settings.Settings
 def client_ip() -> str | None:
     """The browser's address as Streamlit sees it, when known."""
     try:
-        return st.context.ip_address
+        address = st.context.ip_address
     except Exception:  # noqa: BLE001 - not available in bare/AppTest runs
         return None
+    return address if isinstance(address, str) else None
 
 
 def _now() -> datetime:
@@ -115,8 +121,52 @@ def _end(notice: str | None, action: str | None) -> None:
     st.session_state.pop(SCOPE_KEY, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
+    if state and state.get("token"):
+        from cases import db, web_sessions
+
+        with db.session_scope(store_engine()) as session:
+            web_sessions.end(session, state["token"], _now())
+    st.session_state[COOKIE_KEY] = ("clear", "")
     if state and action:
         _audit(state["user"]["username"], action)
+
+
+def _cookie_token() -> str | None:
+    """The session token the browser sent with this connection, if any."""
+    try:
+        token = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # noqa: BLE001 - no browser connection (bare or AppTest runs)
+        return None
+    return token if isinstance(token, str) and _TOKEN.fullmatch(token) else None
+
+
+def _resume() -> dict[str, Any] | None:
+    """Sign the browser back in from its session cookie (a reloaded page), when still valid."""
+    token = _cookie_token()
+    if not token or st.session_state.get(COOKIE_KEY) == ("clear", ""):
+        return None
+    from cases import db, web_sessions
+
+    with db.session_scope(store_engine()) as session:
+        user = web_sessions.resume(session, token, _now(), settings=_settings(), ip=client_ip())
+        if user is None:
+            st.session_state[COOKIE_KEY] = ("clear", "")
+            return None
+        start_session(user, method="password", token=token)
+    st.session_state.pop(COOKIE_KEY, None)  # the browser already holds this cookie
+    return _state()
+
+
+def _touch(state: dict[str, Any], now: datetime) -> None:
+    """Tell the store this browser is active (at most every ``web_sessions.TOUCH_EVERY``), so a
+    reload after a long but busy shift still resumes."""
+    from cases import db, web_sessions
+
+    touched = state.get("touched")
+    if state.get("token") and (not isinstance(touched, datetime) or now - touched >= web_sessions.TOUCH_EVERY):
+        with db.session_scope(store_engine()) as session:
+            web_sessions.touch(session, state["token"], now)
+        state["touched"] = now
 
 
 def _still_enabled(user: dict[str, Any]) -> bool:
@@ -131,7 +181,7 @@ def _still_enabled(user: dict[str, Any]) -> bool:
 def current_user() -> SignedIn | None:
     """The signed-in account, or None (also after the session timed out or the account was
     disabled; the sign-in page then says why). Each call counts as activity."""
-    state = _state()
+    state = _state() or _resume()
     if state is None:
         return None
     from cases.accounts import is_session_expired
@@ -145,6 +195,7 @@ def current_user() -> SignedIn | None:
         _end("account_disabled", "sign_out")
         return None
     state["last_activity"] = now
+    _touch(state, now)
     fields = SignedIn.__dataclass_fields__
     user = SignedIn(**{k: v for k, v in state["user"].items() if k in fields})
     st.session_state[SCOPE_KEY] = user.scope  # what views._state.current_scope() hands the pages
@@ -179,23 +230,28 @@ def _lang() -> str:
         return "zh"
 
 
-def start_session(user: Any, *, method: str = "password") -> SignedIn:
-    """Keep ``user`` (a :class:`cases.people.User`) as the signed-in account of this session."""
+def start_session(user: Any, *, method: str = "password", token: str | None = None) -> SignedIn:
+    """Keep ``user`` (a :class:`cases.people.User`) as the signed-in account of this session;
+    ``token`` is its browser session (:mod:`cases.web_sessions`), sent as a cookie by :func:`gate`."""
     signed = SignedIn(username=user.username, display_name=user.display_name or user.username, role=user.role,
                       area_codes=user.area_codes or "", worker_id=user.worker_id, id=user.id, method=method)
-    st.session_state[SESSION_KEY] = {"user": asdict(signed), "last_activity": _now()}
+    st.session_state[SESSION_KEY] = {"user": asdict(signed), "last_activity": _now(), "token": token,
+                                     "touched": _now()}
     st.session_state.pop(NOTICE_KEY, None)
+    if token:
+        st.session_state[COOKIE_KEY] = ("set", token)
     return signed
 
 
 def sign_in(username: str, password: str):  # noqa: ANN201 - cases.accounts.SignIn
     """Check a sign-in (audited, lock-out counted) and start the session on success."""
-    from cases import accounts, db
+    from cases import accounts, db, web_sessions
 
     with db.session_scope(store_engine()) as session:
         result = accounts.authenticate(session, username, password, _now(), settings=_settings(), ip=client_ip())
         if result.ok:
-            start_session(result.user)
+            token = web_sessions.open_session(session, result.user.username, _now(), ip=client_ip())
+            start_session(result.user, token=token)
     return result
 
 
@@ -295,6 +351,28 @@ def oidc_sign_in() -> str | None:
     return None
 
 
+def _send_cookie() -> None:
+    """Write a pending cookie change into the browser (the token is URL-safe base64: no quoting
+    needed). Strict same-site, path /, lifetime of the idle timeout; Secure over HTTPS."""
+    pending = st.session_state.pop(COOKIE_KEY, None)
+    if not pending:
+        return
+    action, token = pending
+    if action == "set" and not _TOKEN.fullmatch(token):
+        return
+    max_age = 60 * int(_settings().session_timeout_minutes) if action == "set" else 0
+    value = token if action == "set" else ""
+    st.html(
+        "<script>(function(){var secure = location.protocol === 'https:' ? '; Secure' : '';"
+        f"document.cookie = '{COOKIE_NAME}={value}; Path=/; Max-Age={max_age}; SameSite=Strict' + secure;"
+        "})();</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{20,128}")
+
+
 def md_escape(text: str) -> str:
     """``text`` with Markdown's special characters escaped (Streamlit never renders raw HTML
     here, but a name must not turn into a link or formatting either)."""
@@ -325,6 +403,7 @@ def gate(pages: list[Any], language: str) -> Any:
         What ``st.navigation`` returned; call ``.run()`` on it.
     """
     user = current_user()
+    _send_cookie()
     if user is None:
         login = st.Page(Path(__file__).with_name("login.py"), title=t("page_login", language),
                         icon=":material/login:", url_path="sign-in", default=True)
