@@ -317,14 +317,20 @@ def list_households(
         For ``leader`` (use :func:`count_households`).
     """
     scope.require_records()
-    query = _columns(Household, HOUSEHOLD_COLUMNS).where(scope.clause(Household))
+    query = _households(_columns(Household, HOUSEHOLD_COLUMNS).where(scope.clause(Household)),
+                        category=category, area_code=area_code, limit=limit)
+    return _protect(_rows(session, query, HOUSEHOLD_COLUMNS), "household", scope)
+
+
+def _households(query: Select[Any], *, category: str | None, area_code: str | None,
+                limit: int | None) -> Select[Any]:
+    """``query`` on households narrowed to a category and an area, in grid order, limited."""
     if category:
         query = query.where(Household.category == str(category))
     area = _area_filter(Household, area_code)
     if area is not None:
         query = query.where(area)
-    query = query.order_by(Household.grid_code, Household.id).limit(_limit(limit))
-    return _protect(_rows(session, query, HOUSEHOLD_COLUMNS), "household", scope)
+    return query.order_by(Household.grid_code, Household.id).limit(_limit(limit))
 
 
 def count_households(session: Session, scope: Scope, *, by: str = "grid") -> pd.DataFrame:
@@ -534,12 +540,7 @@ def households_to_visit(
                   .scalar_subquery().label("last_visit_at"))
     query = (select(*(getattr(Household, c) for c in HOUSEHOLD_COLUMNS), last_visit)
              .where(scope.clause(Household), ~select(Visit.id).where(*done).exists()))
-    if category:
-        query = query.where(Household.category == str(category))
-    area = _area_filter(Household, area_code)
-    if area is not None:
-        query = query.where(area)
-    query = query.order_by(Household.grid_code, Household.id).limit(_limit(limit))
+    query = _households(query, category=category, area_code=area_code, limit=limit)
     frame = _rows(session, query, (*HOUSEHOLD_COLUMNS, "last_visit_at"))
     frame["last_visit_at"] = pd.to_datetime(frame["last_visit_at"])
     return _protect(frame, "household", scope)
