@@ -1,11 +1,12 @@
-"""Who a dispatcher may pick when dispatching (派遣) or re-dispatching a case.
+"""Who a dispatcher may pick when dispatching (派遣), re-dispatching or reassigning (改派) a case.
 
 A dispatcher is a role with the ``dispatch`` action (``cases.permissions.ROLE_ACTIONS``):
 admin and commander pick anyone active in the district; a chief (网格长) picks the active grid
 workers and chiefs inside their own area (:class:`cases.scope.Scope`) and any active
 department. Departments are the ``departments`` table (filled from ``cases/routing.toml`` by
 ``cases.routing.sync_departments``). The routed default is the case's current assignee, or what
-the routing rules decide for it (a case sent back, 退单, has none).
+the routing rules decide for it (a case sent back, 退单, has none). A reassignment offers
+everyone but the current assignee, with the rules' pick pre-selected when it is someone else.
 
 No Streamlit here: pages call :func:`candidates` for the picker and :func:`check_assignee` in
 the transaction that dispatches, so a hand-made request cannot reach past the scope.
@@ -163,7 +164,8 @@ def check_assignee(
     return Assignee(kind, person.id, mask_name(person.name) or "", person.community_code, person.grid_code)
 
 
-def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | None = None) -> tuple[str, str] | None:
+def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | None = None,
+                   keep_current: bool = True) -> tuple[str, str] | None:
     """``(kind, id)`` the case would go to: its current assignee, else the routing rules' pick.
 
     Parameters
@@ -173,6 +175,8 @@ def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | No
         the routing inputs (``category``, ``subcategory``, ``source``, area codes, ``join_status``).
     rules : cases.routing.RuleSet, optional
         The routing rules; without them only the current assignee counts.
+    keep_current : bool
+        False: ignore the current assignee and ask the rules only (for a reassignment).
 
     Returns
     -------
@@ -180,7 +184,7 @@ def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | No
         None when the case has no assignee and the rules cannot route it.
     """
     kind, ident = case.get("assignee_kind"), case.get("assignee_id")
-    if isinstance(kind, str) and kind and isinstance(ident, str) and ident:
+    if keep_current and isinstance(kind, str) and kind and isinstance(ident, str) and ident:
         return kind, ident
     if rules is None:
         return None
@@ -198,11 +202,22 @@ def picker(
     *,
     rules: Any | None = None,
     community_streets: Mapping[str, str] | None = None,
+    action: str = "dispatch",
 ) -> tuple[list[Assignee], int | None]:
     """The picker of one case: :func:`candidates` and the index of the routed default in it
-    (None when the default is missing or outside the dispatcher's scope)."""
+    (None when the default is missing or outside the dispatcher's scope).
+
+    ``action`` ``dispatch`` (default) or ``reassign``: a reassignment leaves the current
+    assignee out and pre-selects the rules' pick only when it is someone else.
+    """
+    if action not in ("dispatch", "reassign"):
+        msg = f"unknown picker action {action!r}; use dispatch or reassign"
+        raise ValueError(msg)
     options = candidates(session, scope, community_streets=community_streets)
-    default = routed_default(session, case, rules=rules)
+    if action == "reassign":
+        current = (case.get("assignee_kind"), case.get("assignee_id"))
+        options = [a for a in options if (a.kind, a.id) != current]
+    default = routed_default(session, case, rules=rules, keep_current=action == "dispatch")
     index = None
     if default is not None:
         keys = [(a.kind, a.id) for a in options]

@@ -274,7 +274,10 @@ def case_panel(session: Session, case_id: int) -> None:
     st.dataframe(timeline, hide_index=True, width="stretch", height=220)
 
 
-_INPUT_ACTIONS = frozenset({"void", "return", "rework", "follow_up", "arrive", "request_extension", "dispatch"})
+_INPUT_ACTIONS = frozenset({"void", "return", "rework", "follow_up", "arrive", "request_extension", "dispatch",
+                            "reassign"})
+#: Actions whose form picks an assignee (``cases.assignees``).
+_PICK_ACTIONS = ("dispatch", "reassign")
 
 
 def _routing_rules():
@@ -288,7 +291,8 @@ def _routing_rules():
 
 
 def _assignee_field(key: str, picker: tuple[list[assignees.Assignee], int | None]) -> dict:
-    """The assignee picker of ``dispatch``: routed default pre-selected, people in scope, departments."""
+    """The assignee picker of ``dispatch``/``reassign``: routed default pre-selected, people in
+    scope, departments."""
     options, default = picker
     by_key = {a.key: a for a in options}
     routed = options[default].key if default is not None else None
@@ -310,7 +314,7 @@ def _arrive_fields(key: str, fix: positions.Fix | None) -> dict:
         age = max(0, round(fix.age_minutes(clock.now())))
         st.caption(t("arrive_gps_fix", language, at=f"{fix.at:%H:%M:%S}", age=age, lon=f"{fix.lon:.6f}",
                      lat=f"{fix.lat:.6f}"))
-        return {"lon": fix.lon, "lat": fix.lat, "how": f"GPS fix {fix.at:%H:%M:%S} ({age} min old)"}
+        return {"fix": True}
     minutes = int(cfg.arrival_fix_max_age_minutes)
     st.caption(t("arrive_no_fix", language, minutes=minutes))
     lon = st.number_input(t("arrive_lon", language), min_value=-180.0, max_value=180.0, value=None,
@@ -318,14 +322,13 @@ def _arrive_fields(key: str, fix: positions.Fix | None) -> dict:
     lat = st.number_input(t("arrive_lat", language), min_value=-90.0, max_value=90.0, value=None,
                           format="%.6f", key=f"{key}_lat")
     no_fix = st.checkbox(t("arrive_without_position", language), key=f"{key}_nofix")
-    return {"lon": lon, "lat": lat, "no_fix": no_fix,
-            "how": f"position entered by hand (no GPS fix in the last {minutes} min)"}
+    return {"lon": lon, "lat": lat, "no_fix": no_fix}
 
 
 def _action_fields(action: str, case: dict, key: str, extra: dict) -> dict:
     """The inputs of one action's form (inside ``st.form``)."""
-    if action == "dispatch":
-        return _assignee_field(key, extra["picker"])
+    if action in _PICK_ACTIONS:
+        return _assignee_field(key, extra[action])
     if action == "arrive":
         return _arrive_fields(key, extra.get("fix"))
     if action in ("void", "return", "rework"):
@@ -341,15 +344,12 @@ def _action_fields(action: str, case: dict, key: str, extra: dict) -> dict:
     return {}
 
 
-def _arrival(fields: dict, note: str | None) -> tuple[dict, str | None] | None:
-    """The position fields and note of ``arrive``; None when neither a full position nor
-    "no GPS fix" was given."""
-    lon, lat, how = fields.get("lon"), fields.get("lat"), fields.get("how")
-    if lon is None and lat is None and fields.get("no_fix"):
-        return {}, note  # recorded at the case location; act_on_case notes "no GPS fix"
-    if lon is None or lat is None:
-        return None
-    return {"lon": float(lon), "lat": float(lat)}, "; ".join(p for p in (how, note) if p)
+def _arrival_ready(fields: dict) -> bool:
+    """Whether the arrive form has a position: the GPS fix, both lon and lat, or "no GPS fix"."""
+    if fields.get("fix"):
+        return True
+    lon, lat = fields.get("lon"), fields.get("lat")
+    return (lon is not None and lat is not None) or (lon is None and lat is None and bool(fields.get("no_fix")))
 
 
 def case_actions(engine, case: dict) -> bool:
@@ -366,9 +366,9 @@ def case_actions(engine, case: dict) -> bool:
     case_id, version = int(case["id"]), int(case["version"])
     extra: dict = {}
     with Session(engine) as session:
-        if "dispatch" in allowed:
-            extra["picker"] = assignees.picker(session, scope, case, rules=_routing_rules(),
-                                               community_streets=community_streets)
+        for action in (a for a in _PICK_ACTIONS if a in allowed):
+            extra[action] = assignees.picker(session, scope, case, rules=_routing_rules(),
+                                             community_streets=community_streets, action=action)
         if "arrive" in allowed and user.worker_id:
             extra["fix"] = positions.latest_fix(session, scope, user.worker_id, now=clock.now(),
                                                 max_age_minutes=cfg.arrival_fix_max_age_minutes)
@@ -386,20 +386,25 @@ def case_actions(engine, case: dict) -> bool:
             chosen = action
     if chosen is None:
         return False
-    if chosen == "arrive":
-        arrival = _arrival(fields, note)
-        if arrival is None:
-            st.error(t("arrive_need_position", language))
-            return False
-        fields, note = arrival
+    if chosen == "arrive" and not _arrival_ready(fields):
+        st.error(t("arrive_need_position", language))
+        return False
     try:
         with db.session_scope(engine) as session:
-            if chosen == "dispatch" and fields.get("assignee_kind"):
-                # the picker's list is re-checked in the transaction: a chief stays in their area
-                assignees.check_assignee(session, scope, fields["assignee_kind"], fields["assignee_id"],
-                                         community_streets=community_streets)
-            after = data_api.act_on_case(session, scope, case_id, chosen, role=user.role, worker_id=user.worker_id,
-                                         expected_version=version, note=note, **fields)
+            if chosen == "arrive":
+                # the fix is read again here: the freshest one at the moment of the arrival
+                after = positions.record_arrival(
+                    session, scope, case_id, role=user.role, worker_id=user.worker_id, expected_version=version,
+                    now=clock.now(), max_age_minutes=cfg.arrival_fix_max_age_minutes, lon=fields.get("lon"),
+                    lat=fields.get("lat"), no_fix=bool(fields.get("no_fix")), note=note)
+            else:
+                if chosen in _PICK_ACTIONS and fields.get("assignee_kind"):
+                    # the picker's list is re-checked in the transaction: a chief stays in their area
+                    assignees.check_assignee(session, scope, fields["assignee_kind"], fields["assignee_id"],
+                                             community_streets=community_streets)
+                after = data_api.act_on_case(session, scope, case_id, chosen, role=user.role,
+                                             worker_id=user.worker_id, expected_version=version, note=note,
+                                             **fields)
     except GridCommandError as exc:
         st.error(str(exc))
         return False

@@ -272,7 +272,32 @@ def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(store) -> None:
     at.checkbox(key="cm_act_arrive_4_1_nofix").check()
     next(b for b in at.button if b.label == "到场").click().run()
     assert not at.exception, at.exception
+    from cases.models import Case
+
     assert _case(store, 4)[0] == "on_site"
     assert "no GPS fix" in _last_event(store, 4).note
+    with Session(store) as session:
+        case = session.get(Case, 4)
+        assert case.arrived_at is not None  # the time is kept, no position or distance is made up
+        assert (case.arrival_lon, case.arrival_lat, case.arrival_distance_m) == (None, None, None)
     timeline = next(d for d in at.dataframe if "说明" in d.value.columns)
     assert timeline.value["说明"].astype(str).str.contains("no GPS fix").any()
+
+
+def test_reassign_offers_everyone_but_the_current_assignee(store) -> None:
+    at = _panel(2, role="commander")  # case 2: dispatched to W001, in grid B
+    picker = at.selectbox(key="cm_act_reassign_2_1_assignee")
+    assert not any("W001" in o for o in picker.options)
+    assert picker.value == "worker:W002"  # the routing rules' pick: grid B's own worker
+    next(b for b in at.button if b.label == "改派").click().run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    state, version, _ = _case(store, 2)
+    assert (state, version) == ("dispatched", 2)
+    assert "from worker W001 to worker W002" in _last_event(store, 2).note
+
+
+def test_chief_cannot_reassign_outside_their_community(store) -> None:
+    at = _open_case(_as("chief", COMMUNITY_A), 2)  # case 2 lies in community B
+    assert not [b for b in at.button if b.label == "改派"]
+    assert any("outside the area" in w.value for w in at.warning)
