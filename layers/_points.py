@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from branca.element import MacroElement
 from folium.template import Template
 
+from layers._render import RawRender
 
-class DivMarkers(MacroElement):
+
+class DivMarkers(RawRender):
     """Div-icon markers added to the parent layer.
 
     Parameters

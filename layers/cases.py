@@ -29,6 +29,7 @@ from core.i18n import t
 from layers._geometry import ContentCache, geometry_key
 from layers._html import esc, rows_html, script_json
 from layers._points import DivMarkers
+from layers._render import RawRender
 from layers.basemaps import NO_BASEMAP, Basemap
 
 #: Above this many cases the layer sends per-grid aggregates instead of points.
@@ -100,12 +101,13 @@ _CLUSTER_SCRIPT = """
 })()"""
 
 
-class CaseCluster(JSCSSMixin):
+class CaseCluster(JSCSSMixin, RawRender):
     """Case markers from compact rows, clustered (Leaflet.markercluster, local assets).
 
     Each row is ``[lat, lon, id, state index, category index, flags, source index, reported,
     text, address]`` (flags: 1 overdue, 2 due soon); labels, colours and badges travel once in
-    ``meta``. Text fields are escaped in Python; the browser only concatenates them.
+    ``meta``. Text fields are escaped in Python; the browser only concatenates them. The
+    rendered script is used as it is (``layers._render.RawRender``): no template pass over it.
     """
 
     _template = Template(

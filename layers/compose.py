@@ -11,13 +11,14 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import folium
 import geopandas as gpd
-from branca.element import Element, Figure, MacroElement
+from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
 from core.constants import DISPLAY_CRS
 from layers._geometry import ContentCache, geometry_key
+from layers._render import RawText
 from layers.assets import OfflineMap, offline_map
 from layers.basemaps import NO_BASEMAP, Basemap
 from layers.hierarchy import build_hierarchy_layers
@@ -41,18 +42,6 @@ def bounds_of(gdf: gpd.GeoDataFrame) -> list[list[float]]:
 
 _SELF = "__gc_frozen_self__"
 _PARENT = "__gc_frozen_parent__"
-
-
-class _Raw(Element):
-    """Text placed in a figure as it is (no template compiled from it)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._name = "Raw"
-        self.text = text
-
-    def render(self, **kwargs) -> str:  # noqa: D102 - branca's hook
-        return self.text
 
 
 def _walk(element: MacroElement) -> Iterator[MacroElement]:
@@ -111,8 +100,8 @@ class FrozenLayer(JSCSSMixin, Layer):
             figure.header.add_child(folium.CssLink(url), name=name)
         for part in ("header", "html"):
             for i, text in enumerate(self._parts[part]):
-                getattr(figure, part).add_child(_Raw(text), name=f"{self.get_name()}_{part}_{i}")
-        figure.script.add_child(_Raw(self.script_text()), name=self.get_name())
+                getattr(figure, part).add_child(RawText(text), name=f"{self.get_name()}_{part}_{i}")
+        figure.script.add_child(RawText(self.script_text()), name=self.get_name())
 
 
 def freeze(layer: Layer, *, lazy: bool = True) -> FrozenLayer:

@@ -184,3 +184,33 @@ def test_payload_stays_small_for_100k_cases(hierarchy) -> None:
     cases = _cases(100_000, hierarchy)
     html = _html(build_cases_layer(cases, name="案件", grids=hierarchy["grids"]))
     assert len(html.encode()) < 5_000_000
+
+
+@pytest.mark.parametrize("aggregated", [False, True])
+def test_template_syntax_in_case_text_stays_text(hierarchy, aggregated) -> None:
+    """An incident text is data: Jinja syntax in it is neither evaluated nor able to break the map
+    (the map is rendered as streamlit-folium renders it: map, then the live layer)."""
+    import streamlit_folium
+
+    cases = _cases(4, hierarchy)
+    cases["text"] = ["{% if x %}开", "{{ 7*7 }}", "{# 注释", "{% endif"]
+    cases.loc[0, ["category", "state", "alert"]] = ["emergency", "registered", True]
+    captured: dict = {}
+    original = streamlit_folium._component_func
+    streamlit_folium._component_func = lambda **kwargs: captured.update(kwargs) or kwargs["default"]
+    try:
+        fmap = offline_map(location=[35.45, 116.6])
+        if aggregated:
+            totals = grid_aggregates(cases)
+            layer = build_case_totals_layer(totals, grids=hierarchy["grids"], alerts=cases.iloc[:1], name="案件")
+        else:
+            layer = build_cases_layer(cases, name="案件")
+        streamlit_folium.st_folium(fmap, key="t", feature_group_to_add=[layer], returned_objects=[])
+    finally:
+        streamlit_folium._component_func = original
+    script = js_text(captured["feature_group"])
+    assert "{% if x %}开" in script
+    if not aggregated:
+        assert "{{ 7*7 }}" in script and "{# 注释" in script and "{% endif" in script
+    assert "49" not in script
+    assert js_syntax_errors(f"<script>{captured['script']}\n{captured['feature_group']}</script>") == []
