@@ -354,7 +354,8 @@ def _arrival_ready(fields: dict) -> bool:
 
 def case_actions(engine, case: dict) -> bool:
     """Buttons (and small forms) for the signed-in role's actions on ``case``; True when one
-    was taken (one transaction through ``views._command_data.act_on_case``)."""
+    was taken (one transaction through ``views._command_data.act_on_case``; an arrival through
+    ``cases.positions.record_arrival``, a chosen assignee checked by ``cases.assignees``)."""
     user = current_user()
     if user is None:
         return False
