@@ -1,6 +1,8 @@
 """The command map live, in headless Chromium: the timed refresh brings a new emergency in
 without a page reload and keeps the operator's map view; the heat mode draws Leaflet.heat's
-canvas offline.
+canvas offline; building outlines of the signed-in account's area appear from zoom 15 on; a
+commander dispatches to an assignee picked in the list; a worker's arrival takes their latest
+GPS fix.
 
 These tests run their own dashboard server (``refresh_seconds = 5`` in a settings file of their
 own, ``GRIDCOMMAND_CONFIG``) on a copy of the SQLite store that `make run` seeded, so the shared
@@ -16,10 +18,11 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -88,8 +91,8 @@ def live_server(dashboard_url, tmp_path_factory) -> Iterator[tuple[str, str]]:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _open_command_map(page, url: str):
-    open_dashboard(page, url)
+def _open_command_map(page, url: str, *, account: str = "commander"):
+    open_dashboard(page, url, account=account)
     go_to_page(page, MAP_TITLE)
     frame = wait_for_frame_with(page, ".gc-worker, .marker-cluster, .gc-case")
     wait_for_frame_with(page, "path.gc-grid", minimum=2)
@@ -118,8 +121,9 @@ def _pick(page, label: str, option: str) -> None:
     wait_for_idle(page)
 
 
-def _insert_emergency(store_url: str, text: str) -> int:
-    """A new, unreached emergency reported now in the first grid; returns its id."""
+def _insert_emergency(store_url: str, text: str, *, grid: str | None = None, **values) -> int:
+    """A new, unreached emergency reported now in ``grid`` (default the first grid) at the
+    grid's representative point; ``values`` override case columns. Returns its id."""
     import geopandas as gpd
 
     from cases import clock
@@ -128,14 +132,16 @@ def _insert_emergency(store_url: str, text: str) -> int:
     from geo import read_hierarchy
 
     grids = read_hierarchy(load_settings().hierarchy_path)["grids"].to_crs("EPSG:4548")
-    point = gpd.GeoSeries([grids.geometry.iloc[0].representative_point()], crs="EPSG:4548").to_crs("EPSG:4490").iloc[0]
+    row = grids.loc[grids["code"].astype(str) == grid].iloc[0] if grid else grids.iloc[0]
+    point = gpd.GeoSeries([row.geometry.representative_point()], crs="EPSG:4548").to_crs("EPSG:4490").iloc[0]
     engine = make_engine(store_url)
     now = clock.now()
+    columns = {"source": "snapshot", "source_id": f"live-{now:%H%M%S%f}", "category": "emergency",
+               "subcategory": "fire", "text": text, "lon": point.x, "lat": point.y, "grid_code": str(row["code"]),
+               "community_code": str(row["parent_code"]), "state": "reported", "priority": "urgent",
+               "reported_at": now, "version": 1, "rework_count": 0, "supervised": False}
     with Session(engine) as session, session.begin():
-        case = Case(source="snapshot", source_id=f"live-{now:%H%M%S%f}", category="emergency", subcategory="fire",
-                    text=text, lon=point.x, lat=point.y, grid_code=str(grids["code"].iloc[0]),
-                    community_code=str(grids["parent_code"].iloc[0]), state="reported", priority="urgent",
-                    reported_at=now, version=1, rework_count=0, supervised=False)
+        case = Case(**{**columns, **values})
         session.add(case)
         session.flush()
         case_id = case.id
@@ -261,5 +267,96 @@ def test_buildings_of_the_scope_appear_from_zoom_15(live_server, recorded_page, 
     _command_frame(page).evaluate("() => { window.map.setZoom(13, {animate: false}); }")
     wait_until(page, lambda: _command_frame(page).locator("path.gc-building").count() == 0, timeout_s=15,
                what="building outlines gone at zoom 13")
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
+
+
+def _case_row(store_url: str, case_id: int):
+    from cases.db import make_engine
+    from cases.models import Case, CaseEvent
+
+    engine = make_engine(store_url)
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.seq)).all()
+        result = (case.state, case.assignee_kind, case.assignee_id, case.arrival_lon, case.arrival_lat,
+                  case.arrival_distance_m, [(e.action, e.note) for e in events])
+    engine.dispose()
+    return result
+
+
+def _open_case_panel(page, url: str, case_id: int, *, account: str) -> None:
+    frame = _open_command_map(page, url, account=account)
+    wait_for_idle(page)
+    marker = frame.locator(f".gc-unreached[data-case='{case_id}']")
+    marker.wait_for(timeout=30_000)
+    marker.hover(force=True)
+    marker.click(force=True)
+    page.get_by_text(f"#{case_id}", exact=False).first.wait_for(timeout=30_000)
+    wait_for_idle(page)
+
+
+def test_commander_dispatches_to_a_chosen_department(live_server, recorded_page, artifacts_dir) -> None:
+    url, store_url = live_server
+    page, rec = recorded_page
+    case_id = _insert_emergency(store_url, "派遣选择测试", state="registered", assignee_kind="department",
+                                assignee_id="应急管理")
+    try:
+        _open_case_panel(page, url, case_id, account="commander")
+        picker = page.locator("[data-testid='stSelectbox']").filter(has_text="指派给").first
+        # the routed default, pre-selected
+        assert picker.locator("input").input_value() == "部门 应急管理（路由默认）"
+        field = picker.locator("input")  # a long list: type to filter it, as an operator would
+        field.click()
+        field.fill("城管")
+        page.get_by_role("option", name="部门 城管", exact=True).click()
+        page.get_by_role("button", name="派遣", exact=True).click()
+        wait_until(page, lambda: _case_row(store_url, case_id)[0] == "dispatched", timeout_s=30,
+                   what=f"case {case_id} dispatched")
+        page.screenshot(path=str(artifacts_dir / "command_live_dispatch.png"), full_page=True)
+        state, kind, ident, *_, events = _case_row(store_url, case_id)
+        assert (kind, ident) == ("department", "城管")
+        assert events[-1][0] == "dispatch" and "to department 城管" in events[-1][1]
+    finally:
+        _delete_case(store_url, case_id)
+    assert rec.outside_hosts() == set(), rec.outside_hosts()
+    assert rec.errors == [], rec.errors
+
+
+def test_worker_arrives_at_their_latest_gps_fix(live_server, recorded_page, artifacts_dir) -> None:
+    from cases import accounts, clock
+    from cases.db import make_engine
+    from cases.people import WorkerTrack
+
+    url, store_url = live_server
+    page, rec = recorded_page
+    engine = make_engine(store_url)
+    with Session(engine) as session:
+        worker = accounts.get_user(session, "worker")
+    grid, worker_id = worker.area_codes.split(",")[0], worker.worker_id
+    case_id = _insert_emergency(store_url, "到场定位测试", grid=grid, state="accepted", assignee_kind="worker",
+                                assignee_id=worker_id)
+    with Session(engine) as session, session.begin():
+        from cases.models import Case
+
+        case = session.get(Case, case_id)
+        lon, lat = case.lon + 0.001, case.lat
+        session.add(WorkerTrack(worker_id=worker_id, at=clock.now() - timedelta(minutes=2), lon=lon, lat=lat,
+                                grid_code=grid, community_code=case.community_code, street_code=case.street_code))
+    engine.dispose()
+    try:
+        _open_case_panel(page, url, case_id, account="worker")
+        page.get_by_text("按最近定位记录到场", exact=False).first.wait_for(timeout=30_000)
+        page.get_by_role("button", name="到场", exact=True).click()
+        wait_until(page, lambda: _case_row(store_url, case_id)[0] == "on_site", timeout_s=30,
+                   what=f"case {case_id} on site")
+        page.get_by_text("到场位置距案件", exact=False).first.wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts_dir / "command_live_arrive.png"), full_page=True)
+        state, *_, arrival_lon, arrival_lat, distance, events = _case_row(store_url, case_id)
+        assert (arrival_lon, arrival_lat) == pytest.approx((lon, lat))
+        assert 50 < distance < 150
+        assert events[-1][0] == "arrive" and "GPS fix" in events[-1][1] and "m from the case" in events[-1][1]
+    finally:
+        _delete_case(store_url, case_id)
     assert rec.outside_hosts() == set(), rec.outside_hosts()
     assert rec.errors == [], rec.errors
