@@ -147,8 +147,6 @@ TEXT: dict[str, dict[str, str]] = {
     "action_satisfaction": {"zh": "满意度", "en": "Satisfaction"},
     "action_until": {"zh": "延期至", "en": "Extend until"},
     "action_done": {"zh": "已办理：{action}（#{case}）", "en": "Done: {action} (#{case})"},
-    "arrive_at_case_location": {"zh": "未提供定位，按案件位置记录到场。",
-                                "en": "No GPS fix given: the arrival is recorded at the case's own location."},
     "action_assignee": {"zh": "指派给", "en": "Assign to"},
     "assignee_routed": {"zh": "（路由默认）", "en": " (routed default)"},
     "assignee_pick": {"zh": "请选择处置人或部门", "en": "Choose a person or department"},
