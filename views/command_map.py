@@ -250,8 +250,7 @@ def case_panel(session: Session, case_id: int) -> None:
     except GridCommandError as exc:
         st.warning(str(exc))
         return
-    st.markdown(f"**#{case_id} · {CATEGORIES[case['category']].text(language) if case['category'] in CATEGORIES else case['category']}"
-                f" · {_state_text(case['state'])}**")
+    header = st.empty()  # filled after the actions, so it shows the state an action just set
     st.text(case.get("text") or "")
     if case_actions(session.get_bind(), case):
         session.expire_all()  # the action was committed in its own transaction: read it afresh
@@ -261,6 +260,8 @@ def case_panel(session: Session, case_id: int) -> None:
         except GridCommandError as exc:
             st.warning(str(exc))
             return
+    category = CATEGORIES[case["category"]].text(language) if case["category"] in CATEGORIES else case["category"]
+    header.markdown(f"**#{case_id} · {md_escape(str(category))} · {_state_text(case['state'])}**")
     st.caption(t("case_timeline", language))
 
     timeline = pd.DataFrame({

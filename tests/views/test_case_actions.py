@@ -96,6 +96,8 @@ def test_commander_registers_a_reported_case(store) -> None:
     assert ("register", "commander", "registered") in events
     assert any("立案" in s.value for s in at.success)
     assert not at.error
+    # the panel's header already shows the new state (it is drawn after the action)
+    assert any(m.value.startswith("**#1 ·") and m.value.endswith("· 已立案**") for m in at.markdown)
 
 
 def test_leader_sees_only_supervise_and_it_changes_no_state(store) -> None:
