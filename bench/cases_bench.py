@@ -230,13 +230,31 @@ EXPLAIN_QUERIES = {
         "AND reported_at >= '2026-03-01' AND reported_at < '2026-04-01'",
     "a case's timeline": "SELECT * FROM case_events WHERE case_id = 12345 ORDER BY seq",
 }
+#: The KPI table's queries differ by backend (``cases.kpi``): the SQLite roll-up and its live part.
+EXPLAIN_BY_DIALECT = {
+    "sqlite": {
+        "KPI per grid: the daily roll-up":
+            "SELECT grid_code, sum(reported), sum(closed) FROM kpi_daily WHERE grid_code != '' GROUP BY grid_code",
+        "KPI per grid: open cases past a deadline (the live part)":
+            "SELECT grid_code, community_code, street_code, assignee_kind, assignee_id, "
+            "sum(closed_at IS NULL AND close_due <= '2026-12-01'), sum(arrived_at IS NULL AND arrive_due <= '2026-12-01') "
+            "FROM cases INDEXED BY ix_cases_open_deadlines "
+            "WHERE dispatched_at IS NOT NULL AND (closed_at IS NULL OR arrived_at IS NULL) "
+            "GROUP BY grid_code, community_code, street_code, assignee_kind, assignee_id",
+    },
+    "postgresql": {
+        "KPI per grid: one aggregate over the cases":
+            "SELECT grid_code, count(*), count(closed_at), count(*) FILTER (WHERE closed_at <= close_due) "
+            "FROM cases WHERE grid_code IS NOT NULL GROUP BY grid_code",
+    },
+}
 
 
 def explain(engine: Engine) -> None:
     dialect = engine.dialect.name
     prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
     with engine.connect() as conn:
-        for title, sql in EXPLAIN_QUERIES.items():
+        for title, sql in {**EXPLAIN_QUERIES, **EXPLAIN_BY_DIALECT.get(dialect, {})}.items():
             print(f"  -- {title}\n     {sql}")
             for row in conn.execute(text(prefix + sql)):
                 print("     " + (row[-1] if dialect == "sqlite" else row[0]))

@@ -77,7 +77,7 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("source", "source_id", name="uq_cases_source_source_id"),
         Index("ix_cases_state_reported", "state", "reported_at"),
-        Index("ix_cases_grid_reported", "grid_code", "reported_at"),
+        Index("ix_cases_grid_reported_state", "grid_code", "reported_at", "state"),
         Index("ix_cases_community_reported", "community_code", "reported_at"),
         Index("ix_cases_street_reported", "street_code", "reported_at"),
         Index("ix_cases_reported", "reported_at"),

@@ -324,8 +324,9 @@ def act_on_case(
     """Take ``action`` on case ``case_id`` as the scope's user; the caller commits.
 
     The case must lie in ``scope`` (``cases.scoped.get_case`` raises PermissionDenied) and the
-    role must be allowed the action (``cases.permissions``); ``arrive`` without ``lon``/``lat``
-    is recorded at the case's own location (EPSG:4490) and the event note says so.
+    role must be allowed the action (``cases.permissions``). ``arrive`` takes the worker's
+    ``lon``/``lat`` (EPSG:4490) or ``no_fix=True`` (time only); the page records arrivals through
+    ``cases.positions.record_arrival``, which finds the latest GPS fix first.
 
     Returns
     -------
@@ -339,9 +340,6 @@ def act_on_case(
     if action not in case_actions(case, role, worker_id=worker_id):
         msg = f"role {role} ({scope.username or 'anonymous'}) may not {action} case {case_id} now"
         raise PermissionDenied(msg)
-    if action == "arrive" and (lon is None or lat is None):
-        lon, lat = _value(case.get("lon")), _value(case.get("lat"))
-        note = "; ".join(p for p in ("no GPS fix: recorded at the case location", note) if p)
     transition(session, int(case_id), action, actor=scope.username, actor_role=role,
                expected_version=expected_version, note=note, lon=lon, lat=lat, **fields)
     return scoped.get_case(session, scope, case_id)
