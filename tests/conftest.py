@@ -4,7 +4,6 @@ dashboard server. Package-specific fixtures live in each sub-folder's own confte
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -97,8 +96,4 @@ def dashboard_url() -> Iterator[str]:
             system.wait_for_http(f"{url}/_stcore/health", timeout_s=300)
             yield url
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            system.stop_group(proc)

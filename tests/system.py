@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -131,6 +132,16 @@ def postgis_server() -> Iterator[str]:
             check=False,
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def stop_group(proc: subprocess.Popen, timeout_s: float = 20.0) -> None:
+    """Stop a server started with ``start_new_session=True`` and all its children: SIGTERM to
+    its process group, SIGKILL when it has not ended within ``timeout_s``."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def wait_for_http(url: str, timeout_s: float = 120.0) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -84,11 +83,7 @@ def live_server(dashboard_url, tmp_path_factory) -> Iterator[tuple[str, str]]:
             system.wait_for_http(f"{url}/_stcore/health", timeout_s=120)
             yield url, store_url
         finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+            system.stop_group(proc)
 
 
 def _open_command_map(page, url: str, *, account: str = "commander"):
