@@ -52,6 +52,19 @@ def _check_level(gdf: gpd.GeoDataFrame, level: str) -> None:
         raise ValueError(msg)
 
 
+def _as_displayed(gdf: gpd.GeoDataFrame, level: str, basemap: Basemap) -> gpd.GeoDataFrame:
+    """Features of hierarchy ``level`` as drawn, unsimplified: EPSG:4326, moved into the basemap's
+    coordinates (GCJ-02 for AMap)."""
+    _check_level(gdf, level)
+    if gdf.crs is None:
+        msg = f"hierarchy level {level!r} has no CRS (fix: rebuild with `python -m geo build`)"
+        raise ValueError(msg)
+    shown = gdf.to_crs("EPSG:4326")
+    if basemap.gcj02 and len(shown):
+        shown = shown.set_geometry(basemap.shift_geometries(shown.geometry.to_numpy()), crs=shown.crs)
+    return shown
+
+
 def _names(gdf: gpd.GeoDataFrame | None) -> dict[str, str]:
     if gdf is None or len(gdf) == 0:
         return {}
@@ -274,13 +287,7 @@ def build_building_layer(
     -------
     folium.FeatureGroup
     """
-    _check_level(buildings, "buildings")
-    if buildings.crs is None:
-        msg = "hierarchy level 'buildings' has no CRS (fix: rebuild with `python -m geo build`)"
-        raise ValueError(msg)
-    shown = buildings.to_crs("EPSG:4326")
-    if basemap.gcj02:
-        shown = shown.set_geometry(basemap.shift_geometries(shown.geometry.to_numpy()), crs=shown.crs)
+    shown = _as_displayed(buildings, "buildings", basemap)
     tips = [rows_html([(t("code", lang), c)], title=f"{LEVEL_LABELS['buildings'][lang]} {n}")
             for c, n in zip(shown["code"].astype(str), shown["name"].astype(str), strict=True)]
     data = feature_collection(shown, {"tip": tips})
@@ -370,12 +377,7 @@ def build_selection_layer(
     folium.FeatureGroup
     """
     _check_level(grids, "grids")
-    if grids.crs is None:
-        msg = "hierarchy level 'grids' has no CRS (fix: rebuild with `python -m geo build`)"
-        raise ValueError(msg)
-    chosen = grids.loc[grids["code"].astype(str) == str(code)].to_crs("EPSG:4326")
-    if basemap.gcj02 and len(chosen):
-        chosen = chosen.set_geometry(basemap.shift_geometries(chosen.geometry.to_numpy()), crs=chosen.crs)
+    chosen = _as_displayed(grids.loc[grids["code"].astype(str) == str(code)], "grids", basemap)
     group = folium.FeatureGroup(name=name, show=show)
     if len(chosen):
         line = {"className": SELECTED_CLASS, "color": "#ff6f00", "weight": 4, "opacity": 1.0,
