@@ -14,6 +14,7 @@ source filter the bubbles count every source (the rows, tiles and list do filter
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -319,12 +320,15 @@ def act_on_case(
     note: str | None = None,
     lon: float | None = None,
     lat: float | None = None,
+    community_streets: Mapping[str, str] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
     """Take ``action`` on case ``case_id`` as the scope's user; the caller commits.
 
     The case must lie in ``scope`` (``cases.scoped.get_case`` raises PermissionDenied) and the
-    role must be allowed the action (``cases.permissions``). ``arrive`` takes the worker's
+    role must be allowed the action (``cases.permissions``). A chosen assignee (dispatch,
+    reassign) must be one the caller may pick (``cases.assignees.check_assignee``; a street-level
+    chief's reach needs ``community_streets``, community code -> street code). ``arrive`` takes the worker's
     ``lon``/``lat`` (EPSG:4490) or ``no_fix=True`` (time only); the page records arrivals through
     ``cases.positions.record_arrival``, which finds the latest GPS fix first.
 
@@ -333,6 +337,7 @@ def act_on_case(
     dict
         The case after the action (``cases.scoped.get_case``).
     """
+    from cases.assignees import check_assignee
     from cases.lifecycle import transition
     from core.errors import PermissionDenied
 
@@ -340,6 +345,9 @@ def act_on_case(
     if action not in case_actions(case, role, worker_id=worker_id):
         msg = f"role {role} ({scope.username or 'anonymous'}) may not {action} case {case_id} now"
         raise PermissionDenied(msg)
+    if action in ("dispatch", "reassign") and fields.get("assignee_kind"):
+        check_assignee(session, scope, fields["assignee_kind"], fields.get("assignee_id"),
+                       community_streets=community_streets)
     transition(session, int(case_id), action, actor=scope.username, actor_role=role,
                expected_version=expected_version, note=note, lon=lon, lat=lat, **fields)
     return scoped.get_case(session, scope, case_id)

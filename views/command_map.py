@@ -246,7 +246,6 @@ def case_list(rows: pd.DataFrame) -> None:
 def case_panel(session: Session, case_id: int) -> None:
     try:
         case = scoped.get_case(session, scope, case_id)
-        events = scoped.case_timeline(session, scope, case_id)
     except GridCommandError as exc:
         st.warning(str(exc))
         return
@@ -254,12 +253,13 @@ def case_panel(session: Session, case_id: int) -> None:
     st.text(case.get("text") or "")
     if case_actions(session.get_bind(), case):
         session.expire_all()  # the action was committed in its own transaction: read it afresh
-        try:
-            case = scoped.get_case(session, scope, case_id)
-            events = scoped.case_timeline(session, scope, case_id)
-        except GridCommandError as exc:
-            st.warning(str(exc))
-            return
+        case = None
+    try:
+        case = case or scoped.get_case(session, scope, case_id)
+        events = scoped.case_timeline(session, scope, case_id)
+    except GridCommandError as exc:
+        st.warning(str(exc))
+        return
     category = CATEGORIES[case["category"]].text(language) if case["category"] in CATEGORIES else case["category"]
     header.markdown(f"**#{case_id} · {md_escape(str(category))} · {_state_text(case['state'])}**")
     st.caption(t("case_timeline", language))
@@ -399,14 +399,10 @@ def case_actions(engine, case: dict) -> bool:
                     session, scope, case_id, role=user.role, worker_id=user.worker_id, expected_version=version,
                     now=clock.now(), max_age_minutes=cfg.arrival_fix_max_age_minutes, lon=fields.get("lon"),
                     lat=fields.get("lat"), no_fix=bool(fields.get("no_fix")), note=note)
-            else:
-                if chosen in _PICK_ACTIONS and fields.get("assignee_kind"):
-                    # the picker's list is re-checked in the transaction: a chief stays in their area
-                    assignees.check_assignee(session, scope, fields["assignee_kind"], fields["assignee_id"],
-                                             community_streets=community_streets)
+            else:  # a picked assignee is re-checked in the transaction: a chief stays in their area
                 after = data_api.act_on_case(session, scope, case_id, chosen, role=user.role,
                                              worker_id=user.worker_id, expected_version=version, note=note,
-                                             **fields)
+                                             community_streets=community_streets, **fields)
     except GridCommandError as exc:
         st.error(str(exc))
         return False
