@@ -39,11 +39,15 @@ sys.path.insert(0, str(ROOT))
 import pandas as pd  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
 
-from cases import db, demo, intake, kpi, routing  # noqa: E402
+from cases import routing  # noqa: E402
 from cases.lifecycle import transition  # noqa: E402
-from cases.models import Case  # noqa: E402
 from core import constants  # noqa: E402
 from core.settings import load_settings  # noqa: E402
+from demo import seed
+from intake import pipeline
+from metrics import kpi
+from store import db
+from store.models import Case  # noqa: E402
 
 SUBS = [(cat, s.zh, s.key) for cat, subs in constants.SUBCATEGORIES.items() for s in subs]
 
@@ -135,7 +139,7 @@ def _load() -> str:
 
 def bench_import(engine: Engine, csv_path: Path, hierarchy: Path, rows: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
-    result = intake.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
+    result = pipeline.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"  import {rows:,} rows: {elapsed:.2f} s wall = {result.added / elapsed:,.0f} rows/s; "
           f"this process's CPU {cpu:.2f} s = {result.added / cpu:,.0f} rows/s per busy core "
@@ -143,7 +147,7 @@ def bench_import(engine: Engine, csv_path: Path, hierarchy: Path, rows: int) -> 
           f"incl. reading the file and hierarchy, join, routing, dedupe, one transaction; {_load()}) "
           "[target >= 5,000 rows/s]")
     t0 = time.perf_counter()
-    again = intake.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
+    again = pipeline.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
     print(f"  re-import (all duplicates): {time.perf_counter() - t0:.2f} s, added {again.added}")
 
 
@@ -175,7 +179,7 @@ def bench_dispatch(engine: Engine, writers: int, per_writer: int = 60) -> None:
                  "priority": "normal", "state": "registered", "reported_at": now, "registered_at": now,
                  "grid_code": None, "assignee_kind": "worker", "assignee_id": worker, "supervised": False,
                  "rework_count": 0, "version": 1} for i in range(writers * per_writer)]
-        ids = intake._insert_cases(s, rows)
+        ids = pipeline._insert_cases(s, rows)
     sla = None  # as a page would: SLAs from the settings on every dispatch
     latencies: list[float] = []
     lock = threading.Lock()
@@ -230,7 +234,7 @@ EXPLAIN_QUERIES = {
         "AND reported_at >= '2026-03-01' AND reported_at < '2026-04-01'",
     "a case's timeline": "SELECT * FROM case_events WHERE case_id = 12345 ORDER BY seq",
 }
-#: The KPI table's queries differ by backend (``cases.kpi``): the SQLite roll-up and its live part.
+#: The KPI table's queries differ by backend (``metrics.kpi``): the SQLite roll-up and its live part.
 EXPLAIN_BY_DIALECT = {
     "sqlite": {
         "KPI per grid: the daily roll-up":
@@ -266,7 +270,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, csv_path: Path, h
     engine = db.make_engine(url)
     db.upgrade(engine)
     with db.session_factory(engine)() as s, s.begin():
-        demo.load_workers(s, demo_dir / "workers.csv")
+        seed.load_workers(s, demo_dir / "workers.csv")
         routing.sync_departments(s, routing.load_rules())
     bench_import(engine, csv_path, hierarchy, args.rows)
     missing = args.cases - args.rows

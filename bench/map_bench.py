@@ -77,10 +77,10 @@ def build_store(url: str, n: int, hierarchy: dict, *, seed: int = 7) -> None:
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
-    from cases import clock
-    from cases.db import make_engine, upgrade
-    from cases.demo_people import seed_demo_accounts
-    from cases.models import Case
+    from core import clock
+    from demo.people import seed_demo_accounts
+    from store.db import make_engine, upgrade
+    from store.models import Case
 
     rng = np.random.default_rng(seed)
     engine = make_engine(url)
@@ -120,18 +120,18 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     import streamlit_folium
     from sqlalchemy.orm import Session
 
-    from cases import clock
-    from cases.db import make_engine
-    from cases.scope import Scope
+    from access.scope import Scope
+    from core import clock
     from core.settings import load_settings
+    from layers.assets import offline_map
     from layers.basemaps import build_basemap
     from layers.cases import build_case_totals_layer, build_cases_layer, legend_items
     from layers.compose import bounds_of
-    from layers.assets import offline_map
     from layers.facilities import build_facilities_layer
     from layers.legend import Legend
     from layers.workers import build_workers_layer
     from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
+    from store.db import make_engine
     from views import _command_data as api
     from views import _data
 
@@ -202,7 +202,12 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float, float, float
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             timings, drawn, message, received = [], [], [], []
-            from tests.browser.conftest import go_to_page, open_dashboard, wait_for_frame_with, wait_for_idle
+            from tests.browser.conftest import (
+                go_to_page,
+                open_dashboard,
+                wait_for_frame_with,
+                wait_for_idle,
+            )
 
             # visit 0 warms the server's caches, visits 1-2 are timed, visit 3 (untimed figures
             # kept apart: listening to websocket frames costs the browser driver CPU) records

@@ -1,8 +1,8 @@
 """Who a dispatcher may pick when dispatching (派遣), re-dispatching or reassigning (改派) a case.
 
-A dispatcher is a role with the ``dispatch`` action (``cases.permissions.ROLE_ACTIONS``):
+A dispatcher is a role with the ``dispatch`` action (``access.policy.ROLE_ACTIONS``):
 admin and commander pick anyone active in the district; a chief (网格长) picks the active grid
-workers and chiefs inside their own area (:class:`cases.scope.Scope`) and any active
+workers and chiefs inside their own area (:class:`access.scope.Scope`) and any active
 department. Departments are the ``departments`` table (filled from ``cases/routing.toml`` by
 ``cases.routing.sync_departments``). The routed default is the case's current assignee, or what
 the routing rules decide for it (a case sent back, 退单, has none). A reassignment offers
@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.masking import mask_name
-from cases.models import Department, Worker
-from cases.permissions import ROLE_ACTIONS
-from cases.scope import Scope
+from access.masking import mask_name
+from access.policy import ROLE_ACTIONS
+from access.scope import Scope
 from core.errors import InputError, PermissionDenied
+from store.models import Department, Worker
 
 #: Assignee kinds a picker offers, in display order (``cases.lifecycle.ASSIGNEE_KINDS``).
 KINDS: tuple[str, ...] = ("worker", "chief", "department")
@@ -40,7 +40,7 @@ _KIND_LABELS: dict[str, dict[str, str]] = {
 class Assignee:
     """One possible assignee of a case.
 
-    ``name`` is masked for people (``cases.masking.mask_name``); ``grid_code`` and
+    ``name`` is masked for people (``access.masking.mask_name``); ``grid_code`` and
     ``community_code`` are None for departments.
     """
 
@@ -171,7 +171,7 @@ def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | No
     Parameters
     ----------
     case : mapping
-        Case columns (a ``cases.scoped.get_case`` dict): ``assignee_kind``, ``assignee_id`` and
+        Case columns (a ``cases.queries.get_case`` dict): ``assignee_kind``, ``assignee_id`` and
         the routing inputs (``category``, ``subcategory``, ``source``, area codes, ``join_status``).
     rules : cases.routing.RuleSet, optional
         The routing rules; without them only the current assignee counts.

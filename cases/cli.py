@@ -89,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="seed even when the store already has cases")
 
     try:
-        from cases import users_cli
+        from access import cli as users_cli
     except ImportError:
         users_cli = None
     if users_cli is not None:
@@ -126,7 +126,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 
 
 def _engine(args: argparse.Namespace, *, create: bool):  # noqa: ANN202
-    from cases import db
+    from store import db
 
     url = getattr(args, "db", None) or db.default_url()
     if not create:
@@ -144,7 +144,7 @@ def _engine(args: argparse.Namespace, *, create: bool):  # noqa: ANN202
 
 
 def _cmd_migrate(args: argparse.Namespace, out: Out) -> int:
-    from cases import db
+    from store import db
 
     engine = _engine(args, create=True)
     try:
@@ -156,13 +156,15 @@ def _cmd_migrate(args: argparse.Namespace, out: Out) -> int:
 
 
 def _cmd_import(args: argparse.Namespace, out: Out) -> int:
-    from cases import db, intake, routing
+    from cases import routing
+    from intake import pipeline
+    from store import db
 
     rules = routing.load_rules(args.routing)
     engine = _engine(args, create=True)
     try:
         db.upgrade(engine)
-        result = intake.import_file(engine, args.file, hierarchy=args.hierarchy, actor=args.actor,
+        result = pipeline.import_file(engine, args.file, hierarchy=args.hierarchy, actor=args.actor,
                                     rejects_path=args.rejects, source=args.source, coords=args.coords, rules=rules)
     finally:
         engine.dispose()
@@ -184,7 +186,9 @@ def _case_summary(c: Any, now: datetime) -> dict[str, Any]:
 
 
 def _cmd_list(args: argparse.Namespace, out: Out) -> int:
-    from cases import clock, db, reads
+    from cases import reads
+    from core import clock
+    from store import db
 
     engine = _engine(args, create=False)
     try:
@@ -211,9 +215,11 @@ def _cmd_list(args: argparse.Namespace, out: Out) -> int:
 
 
 def _cmd_show(args: argparse.Namespace, out: Out) -> int:
-    from cases import clock, db, reads
+    from access.masking import mask_name, mask_phone
+    from cases import reads
     from cases.lifecycle import ACTIONS, REPORT_EVENT, available_actions
-    from cases.masking import mask_name, mask_phone
+    from core import clock
+    from store import db
 
     engine = _engine(args, create=False)
     try:
@@ -264,7 +270,7 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
 
 
 def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
-    from cases import db, kpi
+    from metrics import kpi
 
     if args.rank_by not in kpi.RATES:
         raise InputError("--rank-by", f"{args.rank_by!r} is not a rate", f"use one of {', '.join(kpi.RATES)}")
@@ -303,11 +309,11 @@ def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
 
 
 def _cmd_seed(args: argparse.Namespace, out: Out) -> int:
-    from cases import demo
+    from demo import seed
 
     engine = _engine(args, create=True)
     try:
-        summary = demo.seed_demo(engine, demo_dir=args.demo_dir, force=args.force, log=out)
+        summary = seed.seed_demo(engine, demo_dir=args.demo_dir, force=args.force, log=out)
     finally:
         engine.dispose()
     out(summary)

@@ -19,7 +19,7 @@
 
 Every transition checks the table first and raises :class:`core.errors.TransitionError` naming
 the case, its state and the allowed actions, changing nothing. A legal one updates the case,
-appends a :class:`cases.models.CaseEvent` (``seq`` = the new version) and bumps ``version`` in
+appends a :class:`store.models.CaseEvent` (``seq`` = the new version) and bumps ``version`` in
 the same transaction (``UPDATE ... WHERE version = <the version read>``); a stale write raises
 :class:`core.errors.ConflictError`.
 """
@@ -36,11 +36,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cases import clock, deadlines
-from cases.distance import distance_m
-from cases.models import Case, CaseEvent, Department, Worker
-from core import constants
+from cases import deadlines
+from core import clock, constants
 from core.errors import ConflictError, InputError, PermissionDenied, TransitionError
+from geo.distance import distance_m
+from store.models import Case, CaseEvent, Department, Worker
 
 #: Kinds of assignee a case can have.
 ASSIGNEE_KINDS: tuple[str, ...] = ("worker", "department", "chief")
@@ -496,7 +496,7 @@ def _update_statement(names: tuple[str, ...]) -> Any:
 def report(session: Session, *, actor: str, at: datetime | None = None, note: str | None = None,
            **values: Any) -> Case:
     """Add one new case in state ``reported`` with its first event (for single reports:
-    随手拍, patrols, superiors' tasks; files go through :func:`cases.intake.import_file`).
+    随手拍, patrols, superiors' tasks; files go through :func:`intake.pipeline.import_file`).
 
     Parameters
     ----------
@@ -509,7 +509,7 @@ def report(session: Session, *, actor: str, at: datetime | None = None, note: st
     note : str, optional
         Text for the event (e.g. the routing decision).
     **values
-        Columns of :class:`cases.models.Case` (``source``, ``source_id``, ``category`` ... ).
+        Columns of :class:`store.models.Case` (``source``, ``source_id``, ``category`` ... ).
 
     Returns
     -------

@@ -1,12 +1,12 @@
 """Case reads the pages and the CLI run (each backed by an index; plans in the README).
 
-Every public function takes an open session and the caller's :class:`cases.scope.Scope` as a
+Every public function takes an open session and the caller's :class:`access.scope.Scope` as a
 REQUIRED keyword argument ``scope=`` (no default): it becomes a SQL condition
-(:meth:`~cases.scope.Scope.clause`) so no row outside the caller's area is ever read. Callers that
+(:meth:`~access.scope.Scope.clause`) so no row outside the caller's area is ever read. Callers that
 legitimately act district-wide (the CLI, benches, the demo seeder) pass
 :func:`district_scope`. Record-level reads (cases, events, points) refuse ``leader`` scopes
 (aggregates only). The returned ORM rows carry raw personal fields: mask before display
-(:mod:`cases.masking`), or use :mod:`cases.scoped` which returns masked frames. Nothing here writes.
+(:mod:`access.masking`), or use :mod:`cases.queries` which returns masked frames. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cases.models import Case, CaseEvent
-from cases.scope import Scope
+from access.scope import Scope
 from core import constants
 from core.errors import InputError, PermissionDenied
+from store.models import Case, CaseEvent
 
 #: States in which a case without an assignee waits in the unrouted queue.
 UNROUTED_STATES: tuple[str, ...] = ("reported", "registered", "returned")
@@ -36,7 +36,7 @@ def district_scope(username: str = "cli") -> Scope:
 
 def _check_scope(scope: Any) -> Scope:
     if not isinstance(scope, Scope):
-        msg = f"scope must be a cases.scope.Scope, not {type(scope).__name__}"
+        msg = f"scope must be a access.scope.Scope, not {type(scope).__name__}"
         raise TypeError(msg)
     return scope
 

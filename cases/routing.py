@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.models import Department, Worker
 from core import constants
 from core.errors import InputError
+from store.models import Department, Worker
 
 #: Target kinds; ``department:<name>`` names a department.
 TARGETS: tuple[str, ...] = ("grid_worker", "community_chief", "department:<name>")

@@ -36,13 +36,13 @@ for _p in (str(_HERE.parent), str(_HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import _demo_geometry as geom  # noqa: E402
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 import shapely  # noqa: E402
 from pyproj import Transformer  # noqa: E402
 from shapely.geometry import Polygon  # noqa: E402
 
-import _demo_geometry as geom  # noqa: E402
 from core.constants import (  # noqa: E402
     CATEGORIES,
     DEMO_CRS,

@@ -27,7 +27,13 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import Transformer
 
-from core.constants import JOIN_STATUSES, LEVELS, SLIVER_TOLERANCE_M2, SNAP_DISTANCE_M, STORAGE_CRS
+from core.constants import (
+    JOIN_STATUSES,
+    LEVELS,
+    SLIVER_TOLERANCE_M2,
+    SNAP_DISTANCE_M,
+    STORAGE_CRS,
+)
 from geo.cellindex import CellIndex
 from geo.coords import to_wgs84
 from geo.metric import choose_metric_crs

@@ -23,7 +23,12 @@ import pyarrow.csv as pacsv
 
 from core.constants import JOIN_STATUSES, LEVELS
 from core.errors import InputError
-from geo.incidents import _check_named, csv_encoding, detect_coordinate_columns, read_incidents
+from geo.incidents import (
+    _check_named,
+    csv_encoding,
+    detect_coordinate_columns,
+    read_incidents,
+)
 from geo.join import CODE_COLUMNS, status_names, take_codes
 
 #: The columns appended to every input row, in order.

@@ -29,8 +29,8 @@ from pathlib import Path
 import branca.colormap
 import folium
 from branca.element import MacroElement
-from folium.template import Template
 from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from core.errors import GridCommandError
 

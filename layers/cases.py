@@ -18,11 +18,11 @@ from collections.abc import Sequence
 
 import folium
 import folium.plugins
-from folium.elements import JSCSSMixin
-from folium.template import Template
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from core.constants import CATEGORIES, DEFAULT_METRIC_CRS, SOURCES, STATES
 from core.i18n import t
@@ -377,7 +377,7 @@ def build_case_totals_layer(
     ----------
     totals : DataFrame
         ``code`` (grid code), ``cases``, ``open``; optional ``overdue``, ``alerts``. Counted on
-        the server (``cases.scoped.count_cases``) or by :func:`grid_aggregates`.
+        the server (``cases.queries.count_cases``) or by :func:`grid_aggregates`.
     grids : GeoDataFrame
         ``code``, ``name``, polygons in any set CRS: each bubble sits inside its grid.
     alerts : DataFrame, optional

@@ -1,6 +1,6 @@
 """Choropleth of grids by a chosen measure (open cases, overdue, per 1,000 buildings, on-time rate).
 
-The measure values are computed elsewhere (``cases.kpi`` and the case store); this layer only
+The measure values are computed elsewhere (``metrics.kpi`` and the case store); this layer only
 classes and draws them: five classes, a sequential palette whose dark end is always "worse"
 (so for a higher-is-better rate such as the on-time closure rate the scale is reversed), grey
 for grids without a value, and a legend.

@@ -23,7 +23,6 @@ from layers.assets import OfflineMap, offline_map
 from layers.basemaps import NO_BASEMAP, Basemap
 from layers.hierarchy import build_hierarchy_layers
 
-
 _BOUNDS = ContentCache()
 
 

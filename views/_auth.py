@@ -1,6 +1,6 @@
 """Sign-in state of the dashboard: who is signed in, their scope, the session timeout, the gate.
 
-The rules live in :mod:`cases.accounts` (passwords, lock-out, audit) and :mod:`cases.scope`;
+The rules live in :mod:`access.accounts` (passwords, lock-out, audit) and :mod:`access.scope`;
 this module only keeps the signed-in account in ``st.session_state["auth"]`` and wires it to
 the router:
 
@@ -17,27 +17,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from sqlalchemy import Engine
 
-from cases.scope import Scope
+from access.scope import Scope
 from core.i18n import t
 
 SESSION_KEY = "auth"
-#: The signed-in account's :class:`~cases.scope.Scope`, kept in step for ``views._state``.
+#: The signed-in account's :class:`~access.scope.Scope`, kept in step for ``views._state``.
 SCOPE_KEY = "scope"
 #: Message shown once on the sign-in page (session expired, signed out).
 NOTICE_KEY = "auth_notice"
-#: The cookie that lets a reloaded page resume the session (:mod:`cases.web_sessions`).
+#: The cookie that lets a reloaded page resume the session (:mod:`access.web_sessions`).
 COOKIE_NAME = "gc_session"
 #: A cookie change waiting to be sent to the browser: ``("set", token)`` or ``("clear", "")``.
 COOKIE_KEY = "auth_cookie"
 #: Pages (by url_path) that only some roles may open; every other page is open to every role,
-#: and reads inside it are scoped by :mod:`cases.scoped`. Every page must still call
+#: and reads inside it are scoped by :mod:`cases.queries`. Every page must still call
 #: :func:`require_role` (or :func:`current_user`) first: a page file can be reached without the
 #: router (a stale link or a test harness), and then only its own check protects it.
 PAGE_ROLES: dict[str, frozenset[str]] = {
@@ -59,14 +59,14 @@ class SignedIn:
 
     @property
     def scope(self) -> Scope:
-        """The account's :class:`~cases.scope.Scope`."""
+        """The account's :class:`~access.scope.Scope`."""
         return Scope.for_user(self)
 
 
 # -- store --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    from cases import db
+    from store import db
 
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -96,7 +96,7 @@ def client_ip() -> str | None:
 
 
 def _now() -> datetime:
-    from cases import clock
+    from core import clock
 
     return clock.now()
 
@@ -108,7 +108,8 @@ def _state() -> dict[str, Any] | None:
 
 
 def _audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
-    from cases import audit, db
+    from access import audit
+    from store import db
 
     with db.session_scope(store_engine()) as session:
         audit.record(session, actor=actor, action=action, at=_now(), target_kind="user", target_id=actor,
@@ -122,7 +123,8 @@ def _end(notice: str | None, action: str | None) -> None:
     if notice:
         st.session_state[NOTICE_KEY] = notice
     if state and state.get("token"):
-        from cases import db, web_sessions
+        from access import web_sessions
+        from store import db
 
         with db.session_scope(store_engine()) as session:
             web_sessions.end(session, state["token"], _now())
@@ -145,7 +147,8 @@ def _resume() -> dict[str, Any] | None:
     token = _cookie_token()
     if not token or st.session_state.get(COOKIE_KEY) == ("clear", ""):
         return None
-    from cases import db, web_sessions
+    from access import web_sessions
+    from store import db
 
     with db.session_scope(store_engine()) as session:
         user = web_sessions.resume(session, token, _now(), settings=_settings(), ip=client_ip())
@@ -160,7 +163,8 @@ def _resume() -> dict[str, Any] | None:
 def _touch(state: dict[str, Any], now: datetime) -> None:
     """Tell the store this browser is active (at most every ``web_sessions.TOUCH_EVERY``), so a
     reload after a long but busy shift still resumes."""
-    from cases import db, web_sessions
+    from access import web_sessions
+    from store import db
 
     touched = state.get("touched")
     if state.get("token") and (not isinstance(touched, datetime) or now - touched >= web_sessions.TOUCH_EVERY):
@@ -171,7 +175,8 @@ def _touch(state: dict[str, Any], now: datetime) -> None:
 
 def _still_enabled(user: dict[str, Any]) -> bool:
     """False when the account has been disabled since it signed in."""
-    from cases import accounts, db
+    from access import accounts
+    from store import db
 
     with db.session_scope(store_engine()) as session:
         row = accounts.get_user(session, user["username"])
@@ -184,7 +189,7 @@ def current_user() -> SignedIn | None:
     state = _state() or _resume()
     if state is None:
         return None
-    from cases.accounts import is_session_expired
+    from access.accounts import is_session_expired
 
     now = _now()
     last = state.get("last_activity")
@@ -231,8 +236,8 @@ def _lang() -> str:
 
 
 def start_session(user: Any, *, method: str = "password", token: str | None = None) -> SignedIn:
-    """Keep ``user`` (a :class:`cases.people.User`) as the signed-in account of this session;
-    ``token`` is its browser session (:mod:`cases.web_sessions`), sent as a cookie by :func:`gate`."""
+    """Keep ``user`` (a :class:`store.models.User`) as the signed-in account of this session;
+    ``token`` is its browser session (:mod:`access.web_sessions`), sent as a cookie by :func:`gate`."""
     signed = SignedIn(username=user.username, display_name=user.display_name or user.username, role=user.role,
                       area_codes=user.area_codes or "", worker_id=user.worker_id, id=user.id, method=method)
     st.session_state[SESSION_KEY] = {"user": asdict(signed), "last_activity": _now(), "token": token,
@@ -243,9 +248,10 @@ def start_session(user: Any, *, method: str = "password", token: str | None = No
     return signed
 
 
-def sign_in(username: str, password: str):  # noqa: ANN201 - cases.accounts.SignIn
+def sign_in(username: str, password: str):  # noqa: ANN201 - access.accounts.SignIn
     """Check a sign-in (audited, lock-out counted) and start the session on success."""
-    from cases import accounts, db, web_sessions
+    from access import accounts, web_sessions
+    from store import db
 
     with db.session_scope(store_engine()) as session:
         result = accounts.authenticate(session, username, password, _now(), settings=_settings(), ip=client_ip())
@@ -268,7 +274,7 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
                    key: str) -> None:
     """Show ``masked_value`` with a button that reveals the clear value to a permitted caller.
 
-    The reveal goes through :func:`cases.scoped.unmask` (permission per record, audit entry) and
+    The reveal goes through :func:`cases.queries.unmask` (permission per record, audit entry) and
     lasts for this render only. Values are shown with ``st.text`` (never as Markdown or HTML).
 
     Parameters
@@ -286,8 +292,9 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
     key : str
         A widget key unique on the page.
     """
-    from cases import db, scoped
+    from cases import queries
     from core.errors import GridCommandError
+    from store import db
 
     user = current_user()
     shown = masked_value if masked_value not in (None, "") else "—"
@@ -298,7 +305,7 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
     if right.button(t("unmask_button", _lang()), key=key, icon=":material/visibility:"):
         try:
             with db.session_scope(store_engine()) as session:
-                value = scoped.unmask(session, user.scope, kind, record_id, field, now=_now(), ip=client_ip())
+                value = queries.unmask(session, user.scope, kind, record_id, field, now=_now(), ip=client_ip())
         except GridCommandError as exc:
             st.error(str(exc))
             return
@@ -331,7 +338,8 @@ def oidc_sign_in() -> str | None:
 
     Returns None on success, else the i18n key of the reason (no such account, disabled).
     """
-    from cases import accounts, audit, db
+    from access import accounts, audit
+    from store import db
 
     key = oidc_user_key()
     if not key:

@@ -1,11 +1,11 @@
 """Data wiring of the command map (no Streamlit): filters in, frames for the layers out.
 
-Everything is read through the case store's scoped reads (``cases.scoped``), so the caller's
+Everything is read through the case store's scoped reads (``cases.queries``), so the caller's
 scope applies in SQL; deadlines come from ``cases.deadlines`` and the "emergency nobody has
-reached yet" flag (the pulsing ring) from ``cases.permissions.awaiting_arrival``. Nothing here
+reached yet" flag (the pulsing ring) from ``access.policy.awaiting_arrival``. Nothing here
 decides a business rule of its own.
 
-Scale: the per-grid totals of ``cases.scoped.count_cases`` (one ``GROUP BY`` on the server)
+Scale: the per-grid totals of ``cases.queries.count_cases`` (one ``GROUP BY`` on the server)
 decide first; at most ``point_limit + 1`` case rows are read for the map. When more cases
 match, the map gets those per-grid totals and only the open cases are read as rows (for the
 KPI tiles, the alerts and the list). The per-grid totals cannot filter by source, so with a
@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases import deadlines, scoped
-from cases.permissions import awaiting_arrival
-from cases.scope import Scope
+from access.policy import awaiting_arrival
+from access.scope import Scope
+from cases import deadlines, queries
 from core.constants import OPEN_STATES
 from layers.cases import POINT_LIMIT
 
@@ -50,7 +50,7 @@ class CaseFilter:
     area_code: str | None = None
 
     def query(self) -> dict[str, Any]:
-        """Keyword arguments for ``cases.scoped.list_cases``."""
+        """Keyword arguments for ``cases.queries.list_cases``."""
         return {"since": self.since, "until": self.until, "category": self.category,
                 "source": self.source, "states": list(self.states) or None, "area_code": self.area_code}
 
@@ -75,7 +75,7 @@ def annotate(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """``cases`` plus ``due`` (ok/soon/overdue), ``arrival_pending`` and ``alert`` columns.
 
     ``due`` and ``arrival_pending`` come from ``cases.deadlines`` (``due_status``,
-    ``pending_deadline``); ``alert`` marks ``cases.permissions.awaiting_arrival`` cases.
+    ``pending_deadline``); ``alert`` marks ``access.policy.awaiting_arrival`` cases.
     Only the deadline fields are read per row (missing ones count as unset).
     """
     out = cases.copy()
@@ -159,7 +159,7 @@ def load_map_data(
     """
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     inside = grid_codes_under(hierarchy, flt.area_code)
-    counts = scoped.count_cases(session, scope, by="grid", states=list(flt.states) or None,
+    counts = queries.count_cases(session, scope, by="grid", states=list(flt.states) or None,
                                 category=flt.category, source=flt.source, since=flt.since,
                                 until=flt.until)
     if inside is not None:
@@ -168,7 +168,7 @@ def load_map_data(
     if int(counts["cases"].sum()) > point_limit:
         rows = None
     else:
-        rows = scoped.list_cases(session, scope, limit=point_limit + 1, **flt.query())
+        rows = queries.list_cases(session, scope, limit=point_limit + 1, **flt.query())
     if rows is not None and len(rows) <= point_limit:
         rows = annotate(rows, now)
         open_rows = rows.loc[rows["state"].astype(str).isin(OPEN_STATES)]
@@ -177,11 +177,11 @@ def load_map_data(
     else:
         open_states = [s for s in (flt.states or OPEN_STATES) if s in OPEN_STATES]
         query = {**flt.query(), "states": open_states}
-        open_rows = (annotate(scoped.list_cases(session, scope, limit=scoped.MAX_ROWS, **query), now)
-                     if open_states else annotate(pd.DataFrame(columns=list(scoped.CASE_COLUMNS)), now))
+        open_rows = (annotate(queries.list_cases(session, scope, limit=queries.MAX_ROWS, **query), now)
+                     if open_states else annotate(pd.DataFrame(columns=list(queries.CASE_COLUMNS)), now))
         rows = open_rows
         since_today = max(flt.since, today) if flt.since else today
-        today_new = len(scoped.list_cases(session, scope, limit=scoped.MAX_ROWS,
+        today_new = len(queries.list_cases(session, scope, limit=queries.MAX_ROWS,
                                           **{**flt.query(), "since": since_today}))
         aggregated = True
     kpis = {
@@ -213,14 +213,14 @@ def grid_panel(
     grid_open = data.open_rows.loc[data.open_rows["grid_code"].astype(str) == str(grid_code)]
     workers = pd.DataFrame()
     if scope.records_allowed:
-        positions = scoped.worker_positions(session, scope)
+        positions = queries.worker_positions(session, scope)
         workers = positions.loc[positions["grid_code"].astype(str) == str(grid_code)]
     period = now.strftime("%Y-%m")
     if scope.records_allowed:
-        latest = scoped.list_visits(session, scope, area_code=str(grid_code), limit=1)
+        latest = queries.list_visits(session, scope, area_code=str(grid_code), limit=1)
         if len(latest):
             period = pd.Timestamp(latest["at"].iloc[0]).strftime("%Y-%m")
-    coverage = scoped.visit_coverage(session, scope, period, by="grid")
+    coverage = queries.visit_coverage(session, scope, period, by="grid")
     row = coverage.loc[coverage["code"].astype(str) == str(grid_code)]
     value = None if row.empty or pd.isna(row["coverage"].iloc[0]) else float(row["coverage"].iloc[0])
     return {
@@ -240,12 +240,12 @@ def worker_data(session: Session, scope: Scope, *, grid_code: str | None = None)
     """
     if not scope.records_allowed:
         return pd.DataFrame(columns=["worker_id", "lon", "lat", "at"]), pd.DataFrame()
-    positions = scoped.worker_positions(session, scope)
+    positions = queries.worker_positions(session, scope)
     tracks = []
     if grid_code:
         for row in positions.loc[positions["grid_code"].astype(str) == str(grid_code)].itertuples():
             day = pd.Timestamp(row.at).normalize().to_pydatetime()
-            tracks.append(scoped.worker_track(session, scope, row.worker_id, since=day,
+            tracks.append(queries.worker_track(session, scope, row.worker_id, since=day,
                                               until=day + timedelta(days=1)))
     return positions, (pd.concat(tracks, ignore_index=True) if tracks else pd.DataFrame())
 
@@ -264,7 +264,7 @@ def grid_measure(
 
     ``open``/``overdue`` count the filtered open cases; ``per_1000_buildings`` divides the
     filtered cases by the grid's buildings (grids without buildings get no value);
-    ``on_time_rate`` is ``cases.kpi``'s 按期结案率 per grid over the filter's time window.
+    ``on_time_rate`` is ``metrics.kpi``'s 按期结案率 per grid over the filter's time window.
     """
     open_rows = data.open_rows
     inside = grid_codes_under(hierarchy, flt.area_code)
@@ -285,7 +285,7 @@ def grid_measure(
         per_grid = per_grid[per_grid > 0]
         return (cases.reindex(per_grid.index, fill_value=0.0) / per_grid * 1000.0).dropna()
     if measure == "on_time_rate":
-        from cases.kpi import kpi_table
+        from metrics.kpi import kpi_table
 
         report = kpi_table(session, by="grid", since=flt.since, until=flt.until, now=now, scope=scope)
         frame = report.to_frame()
@@ -301,9 +301,9 @@ def _plain(case: dict[str, Any]) -> SimpleNamespace:
 
 
 def case_actions(case: dict[str, Any], role: str, *, worker_id: str | None = None) -> list[str]:
-    """Actions ``role`` may take now on ``case`` (a ``cases.scoped.get_case`` dict):
-    ``cases.permissions.actions_for_case``."""
-    from cases.permissions import actions_for_case
+    """Actions ``role`` may take now on ``case`` (a ``cases.queries.get_case`` dict):
+    ``access.policy.actions_for_case``."""
+    from access.policy import actions_for_case
 
     return actions_for_case(_plain(case), role, worker_id=worker_id)
 
@@ -325,23 +325,23 @@ def act_on_case(
 ) -> dict[str, Any]:
     """Take ``action`` on case ``case_id`` as the scope's user; the caller commits.
 
-    The case must lie in ``scope`` (``cases.scoped.get_case`` raises PermissionDenied) and the
-    role must be allowed the action (``cases.permissions``). A chosen assignee (dispatch,
+    The case must lie in ``scope`` (``cases.queries.get_case`` raises PermissionDenied) and the
+    role must be allowed the action (``access.policy``). A chosen assignee (dispatch,
     reassign) must be one the caller may pick (``cases.assignees.check_assignee``; a street-level
     chief's reach needs ``community_streets``, community code -> street code). ``arrive`` takes the worker's
     ``lon``/``lat`` (EPSG:4490) or ``no_fix=True`` (time only); the page records arrivals through
-    ``cases.positions.record_arrival``, which finds the latest GPS fix first.
+    ``workforce.positions.record_arrival``, which finds the latest GPS fix first.
 
     Returns
     -------
     dict
-        The case after the action (``cases.scoped.get_case``).
+        The case after the action (``cases.queries.get_case``).
     """
     from cases.assignees import check_assignee
     from cases.lifecycle import transition
     from core.errors import PermissionDenied
 
-    case = scoped.get_case(session, scope, case_id)
+    case = queries.get_case(session, scope, case_id)
     if action not in case_actions(case, role, worker_id=worker_id):
         msg = f"role {role} ({scope.username or 'anonymous'}) may not {action} case {case_id} now"
         raise PermissionDenied(msg)
@@ -350,4 +350,4 @@ def act_on_case(
                        community_streets=community_streets)
     transition(session, int(case_id), action, actor=scope.username, actor_role=role,
                expected_version=expected_version, note=note, lon=lon, lat=lat, **fields)
-    return scoped.get_case(session, scope, case_id)
+    return queries.get_case(session, scope, case_id)

@@ -32,7 +32,7 @@ def hierarchy(path: Path) -> dict[str, gpd.GeoDataFrame] | None:
 @st.cache_resource(show_spinner=False)
 def engine(url: str):
     """The case store's SQLAlchemy engine (one per server process and URL)."""
-    from cases.db import make_engine
+    from store.db import make_engine
 
     return make_engine(url)
 

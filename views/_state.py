@@ -55,13 +55,13 @@ def lang() -> str:
 
 
 def current_scope():
-    """The signed-in caller's :class:`cases.scope.Scope`.
+    """The signed-in caller's :class:`access.scope.Scope`.
 
     The sign-in gate stores it in ``st.session_state["scope"]``. Without one (nobody signed in,
     or a page file reached without the router) the page stops: reads never fall back to a
     wider scope.
     """
-    from cases.scope import Scope
+    from access.scope import Scope
 
     scope = st.session_state.get("scope")
     if isinstance(scope, Scope):

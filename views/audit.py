@@ -1,5 +1,5 @@
 """Audit log search (admin only): sign-ins, account changes, unmask views, imports, exports and
-case transitions, newest first. Thin: the reading rules live in :mod:`cases.audit`."""
+case transitions, newest first. Thin: the reading rules live in :mod:`access.audit`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from datetime import datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
-from cases import audit, clock, db
+from access import audit
+from core import clock
 from core.i18n import t
+from store import db
 from views._auth import require_role, store_engine
 from views._state import lang
 

@@ -21,13 +21,20 @@ from shapely.geometry import Point
 from sqlalchemy.orm import Session
 from streamlit_folium import st_folium
 
-from cases import assignees, clock, db, positions, scoped
+from cases import assignees, queries
 from cases.lifecycle import ACTIONS
+from core import clock
 from core.constants import CATEGORIES, LEVEL_LABELS, SATISFACTION, SOURCES, STATES
 from core.errors import GridCommandError
 from core.i18n import t
+from layers.assets import offline_map
 from layers.basemaps import build_basemap
-from layers.cases import POINT_LIMIT, build_case_totals_layer, build_cases_layer, legend_items
+from layers.cases import (
+    POINT_LIMIT,
+    build_case_totals_layer,
+    build_cases_layer,
+    legend_items,
+)
 from layers.choropleth import MEASURES, build_choropleth_layer
 from layers.compose import bounds_of
 from layers.facilities import build_facilities_layer
@@ -35,11 +42,12 @@ from layers.hierarchy import build_building_layer, build_selection_layer
 from layers.legend import Legend
 from layers.workers import build_workers_layer
 from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
-from layers.assets import offline_map
+from store import db
 from views import _command_data as data_api
 from views import _data
 from views._auth import current_user, md_escape
 from views._state import current_scope, lang, settings
+from workforce import positions
 
 CASE_ID = re.compile(r"^\s*#(\d+)")
 language = lang()
@@ -245,7 +253,7 @@ def case_list(rows: pd.DataFrame) -> None:
 
 def case_panel(session: Session, case_id: int) -> None:
     try:
-        case = scoped.get_case(session, scope, case_id)
+        case = queries.get_case(session, scope, case_id)
     except GridCommandError as exc:
         st.warning(str(exc))
         return
@@ -255,8 +263,8 @@ def case_panel(session: Session, case_id: int) -> None:
         session.expire_all()  # the action was committed in its own transaction: read it afresh
         case = None
     try:
-        case = case or scoped.get_case(session, scope, case_id)
-        events = scoped.case_timeline(session, scope, case_id)
+        case = case or queries.get_case(session, scope, case_id)
+        events = queries.case_timeline(session, scope, case_id)
     except GridCommandError as exc:
         st.warning(str(exc))
         return
@@ -356,7 +364,7 @@ def _arrival_ready(fields: dict) -> bool:
 def case_actions(engine, case: dict) -> bool:
     """Buttons (and small forms) for the signed-in role's actions on ``case``; True when one
     was taken (one transaction through ``views._command_data.act_on_case``; an arrival through
-    ``cases.positions.record_arrival``, a chosen assignee checked by ``cases.assignees``)."""
+    ``workforce.positions.record_arrival``, a chosen assignee checked by ``cases.assignees``)."""
     user = current_user()
     if user is None:
         return False

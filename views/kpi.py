@@ -1,7 +1,7 @@
 """Page: KPIs and rankings (考核指标) for leaders' briefings and chiefs' evaluations.
 
-Thin wiring: every number comes from :func:`cases.kpi.kpi_table` (scoped to the caller), every
-formula from :data:`cases.kpi.FORMULAS`; names of areas from the hierarchy.
+Thin wiring: every number comes from :func:`metrics.kpi.kpi_table` (scoped to the caller), every
+formula from :data:`metrics.kpi.FORMULAS`; names of areas from the hierarchy.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import time as dt_time
 import pandas as pd
 import streamlit as st
 
-from cases import clock
-from cases.kpi import FORMULAS, RATES, kpi_table
+from core import clock
 from core.i18n import t
+from metrics.kpi import FORMULAS, RATES, kpi_table
 from views import _data
 from views._auth import require_role
 from views._state import current_scope, lang, settings

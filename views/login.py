@@ -1,6 +1,6 @@
 """Sign-in page: local accounts (default) and, when configured, single sign-on (OIDC).
 
-Thin: the checks, lock-out and audit live in :mod:`cases.accounts`, the session in
+Thin: the checks, lock-out and audit live in :mod:`access.accounts`, the session in
 :mod:`views._auth`.
 """
 
@@ -9,7 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from core.i18n import t
-from views._auth import NOTICE_KEY, oidc_configured, oidc_sign_in, oidc_user_key, sign_in
+from views._auth import (
+    NOTICE_KEY,
+    oidc_configured,
+    oidc_sign_in,
+    oidc_user_key,
+    sign_in,
+)
 from views._state import lang, settings
 
 language = lang()

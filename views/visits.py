@@ -1,8 +1,8 @@
 """Page: four-visit coverage (四访走访) per area for a month, and who is still to be visited.
 
-Thin wiring: coverage from :func:`cases.scoped.visit_coverage`, the households still due from
-:func:`cases.scoped.households_to_visit` (masked; not for leaders), grades from
-:func:`cases.kpi.grade_rate`, area names from the hierarchy.
+Thin wiring: coverage from :func:`cases.queries.visit_coverage`, the households still due from
+:func:`cases.queries.households_to_visit` (masked; not for leaders), grades from
+:func:`metrics.kpi.grade_rate`, area names from the hierarchy.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.orm import Session
 
-from cases import clock, scoped
-from cases.kpi import grade_rate
+from cases import queries
+from core import clock
 from core.constants import VISIT_CATEGORIES
 from core.i18n import t
+from metrics.kpi import grade_rate
 from views import _data
 from views._auth import require_role
 from views._state import current_scope, lang, settings
@@ -52,11 +53,11 @@ def _percent(value: float) -> str:
 
 engine = _data.engine(cfg.database_url)
 with Session(engine) as session:
-    coverage = scoped.visit_coverage(session, scope, month, by=by, category=category or None)
+    coverage = queries.visit_coverage(session, scope, month, by=by, category=category or None)
     todo = None
     if scope.records_allowed:
         credible = st.toggle(t("visits_todo_credible", language), value=False, key="visits_credible")
-        todo = scoped.households_to_visit(session, scope, month, category=category or None, credible=credible,
+        todo = queries.households_to_visit(session, scope, month, category=category or None, credible=credible,
                                           limit=TODO_LIMIT)
 
 due, visited, on_site = (int(coverage[c].sum()) for c in ("households_due", "visited", "visited_on_site"))

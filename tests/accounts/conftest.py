@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-import cases.people  # noqa: F401 - registers the people tables on the shared metadata
-from cases.people import AuditEntry, Household, Visit, WorkerTrack
-from cases.scope import Scope
+import store.models  # noqa: F401 - registers the people tables on the shared metadata
+from access.scope import Scope
+from store.models import AuditEntry, Household, Visit, WorkerTrack
 from tests.cases.conftest import Store, module_store, store  # noqa: F401 - reused fixtures
 
 T0 = datetime(2026, 11, 16, 9, 0)
@@ -74,7 +74,7 @@ SCOPES = {
 def world(people_store: Store) -> World:
     """Two cases, two households (with visits) and a short track in each of G1, G2, G3."""
     from cases import lifecycle
-    from cases.models import Worker
+    from store.models import Worker
 
     worker_of = {G1: "W001", G2: "W002", G3: "W003"}
     case_ids: dict[str, list[int]] = {}

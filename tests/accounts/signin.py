@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases import clock
-from cases.scope import Scope
+from access.scope import Scope
+from core import clock
 
-#: Demo accounts seeded by ``make run`` (cases.demo_people.DEMO_ACCOUNTS).
+#: Demo accounts seeded by ``make run`` (demo.people.DEMO_ACCOUNTS).
 DEMO_PASSWORDS = {"admin": "Admin#2026", "commander": "Command#2026", "chief": "Chief#2026",
                   "worker": "Worker#2026", "leader": "Leader#2026"}
 

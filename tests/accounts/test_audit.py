@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from cases import audit, lifecycle
-from cases.scope import Scope
+from access import audit
+from access.scope import Scope
+from cases import lifecycle
 from core.errors import PermissionDenied
 from tests.accounts.conftest import SCOPES, T0, audit_marker
 

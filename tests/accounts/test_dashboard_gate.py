@@ -9,7 +9,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from cases import accounts, clock, db
+from access import accounts
+from core import clock
+from store import db
 from tests.layers.sample import sample_hierarchy, write_gpkg
 
 ROOT = Path(__file__).resolve().parents[2]

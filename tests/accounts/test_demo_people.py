@@ -13,8 +13,12 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import func, select
 
-from cases import accounts
-from cases.demo_people import (
+from access import accounts
+from access.scope import Scope
+from cases.queries import visit_coverage, worker_positions
+from core.errors import InputError
+from core.settings import Settings
+from demo.people import (
     DEMO_ACCOUNTS,
     add_months,
     demo_shifts,
@@ -24,11 +28,7 @@ from cases.demo_people import (
     load_visits,
     seed_people,
 )
-from cases.people import Household, User, Visit, WorkerTrack
-from cases.scope import Scope
-from cases.scoped import visit_coverage, worker_positions
-from core.errors import InputError
-from core.settings import Settings
+from store.models import Household, User, Visit, WorkerTrack
 from tests.accounts.conftest import C1, G1, G2, STREET, T0, audit_marker, audit_since
 
 PARENTS = {G1: (C1, STREET), G2: (C1, STREET)}

@@ -12,8 +12,10 @@ import streamlit as st
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from cases import accounts, clock, db
-from cases.people import AuditEntry, Household
+from access import accounts
+from core import clock
+from store import db
+from store.models import AuditEntry, Household
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

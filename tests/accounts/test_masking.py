@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cases.masking import mask_frame, mask_id, mask_name, mask_phone, mask_value
+from access.masking import mask_frame, mask_id, mask_name, mask_phone, mask_value
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-import cases.people as people
-from cases import db
+import store.models as people
+from store import db
 
 
 def test_single_head_and_people_revision_in_chain():

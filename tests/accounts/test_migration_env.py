@@ -1,7 +1,7 @@
 """The Alembic environment's target metadata covers the people tables: autogenerate against a
 freshly migrated store finds no difference (it would otherwise propose dropping users,
 audit_log, households, visits and worker_tracks). Run in a fresh interpreter so no earlier
-import of ``cases.people`` can hide a missing import in ``env.py``."""
+import of ``store.models`` can hide a missing import in ``env.py``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ SCRIPT = """
 import sys
 from alembic import command
 from sqlalchemy import create_engine
-from cases import db
+from store import db
 url = sys.argv[1]
 db.upgrade(url)
 engine = create_engine(url)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from cases.passwords import (
+from access.passwords import (
     check_password_policy,
     hash_password,
     needs_rehash,

@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 from cases import reads
-from cases.models import Case, CaseEvent
 from core.errors import PermissionDenied
+from store.models import Case, CaseEvent
 from tests.accounts.conftest import G1, G2, G3, SCOPES
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from cases.scope import Scope
+from access.scope import Scope
 from core.errors import InputError, PermissionDenied
 
 ROWS = [

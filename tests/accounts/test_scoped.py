@@ -12,41 +12,51 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from cases import scoped
-from cases.models import Case
-from cases.people import Household
+from cases import queries
 from core.errors import InputError, PermissionDenied
-from tests.accounts.conftest import C1, G1, G2, G3, SCOPES, SECRETS, STREET, T0, audit_marker, audit_since
+from store.models import Case, Household
+from tests.accounts.conftest import (
+    C1,
+    G1,
+    G2,
+    G3,
+    SCOPES,
+    SECRETS,
+    STREET,
+    T0,
+    audit_marker,
+    audit_since,
+)
 
 NOW = T0 + timedelta(days=2)
 PERIOD = (T0, T0 + timedelta(days=30))
 
 
 def _all_outputs(session, scope, world) -> dict[str, object]:
-    """Call every public read of cases.scoped with the caller's scope; refusals are recorded."""
+    """Call every public read of cases.queries with the caller's scope; refusals are recorded."""
     out: dict[str, object] = {}
     other = [cid for grid in (G1, G2, G3) for cid in world.case_ids[grid]]
     calls = {
-        "list_cases": lambda: scoped.list_cases(session, scope),
-        "list_cases_area_g2": lambda: scoped.list_cases(session, scope, area_code=G2),
-        "count_cases": lambda: scoped.count_cases(session, scope, by="grid"),
-        "count_cases_community": lambda: scoped.count_cases(session, scope, by="community"),
-        "list_households": lambda: scoped.list_households(session, scope),
-        "count_households": lambda: scoped.count_households(session, scope),
-        "list_visits": lambda: scoped.list_visits(session, scope),
-        "visit_coverage": lambda: scoped.visit_coverage(session, scope, PERIOD),
-        "households_to_visit": lambda: scoped.households_to_visit(session, scope, PERIOD, credible=True),
-        "households_to_visit_g2": lambda: scoped.households_to_visit(session, scope, "2026-12", area_code=G2),
-        "worker_positions": lambda: scoped.worker_positions(session, scope),
-        "export_cases_csv": lambda: scoped.export_cases(session, scope, fmt="csv", now=NOW),
-        "export_cases_xlsx": lambda: scoped.export_cases(session, scope, fmt="xlsx", now=NOW),
-        "export_households": lambda: scoped.export_households(session, scope, fmt="csv", now=NOW),
+        "list_cases": lambda: queries.list_cases(session, scope),
+        "list_cases_area_g2": lambda: queries.list_cases(session, scope, area_code=G2),
+        "count_cases": lambda: queries.count_cases(session, scope, by="grid"),
+        "count_cases_community": lambda: queries.count_cases(session, scope, by="community"),
+        "list_households": lambda: queries.list_households(session, scope),
+        "count_households": lambda: queries.count_households(session, scope),
+        "list_visits": lambda: queries.list_visits(session, scope),
+        "visit_coverage": lambda: queries.visit_coverage(session, scope, PERIOD),
+        "households_to_visit": lambda: queries.households_to_visit(session, scope, PERIOD, credible=True),
+        "households_to_visit_g2": lambda: queries.households_to_visit(session, scope, "2026-12", area_code=G2),
+        "worker_positions": lambda: queries.worker_positions(session, scope),
+        "export_cases_csv": lambda: queries.export_cases(session, scope, fmt="csv", now=NOW),
+        "export_cases_xlsx": lambda: queries.export_cases(session, scope, fmt="xlsx", now=NOW),
+        "export_households": lambda: queries.export_households(session, scope, fmt="csv", now=NOW),
     }
     for wid in world.worker_of.values():
-        calls[f"worker_track_{wid}"] = lambda wid=wid: scoped.worker_track(session, scope, wid)
+        calls[f"worker_track_{wid}"] = lambda wid=wid: queries.worker_track(session, scope, wid)
     for cid in other:
-        calls[f"get_case_{cid}"] = lambda cid=cid: scoped.get_case(session, scope, cid)
-        calls[f"case_timeline_{cid}"] = lambda cid=cid: scoped.case_timeline(session, scope, cid)
+        calls[f"get_case_{cid}"] = lambda cid=cid: queries.get_case(session, scope, cid)
+        calls[f"case_timeline_{cid}"] = lambda cid=cid: queries.case_timeline(session, scope, cid)
     for name, call in calls.items():
         try:
             out[name] = call()
@@ -107,27 +117,27 @@ def test_worker_cannot_read_another_grid_through_any_function(world):
         assert outputs["worker_positions"]["worker_id"].tolist() == ["W001"]
         # unmask outside the own grid is refused too
         with pytest.raises(PermissionDenied):
-            scoped.unmask(session, SCOPES["worker_g1"], "household", world.household_ids[G2][0], "phone", now=NOW)
+            queries.unmask(session, SCOPES["worker_g1"], "household", world.household_ids[G2][0], "phone", now=NOW)
 
 
 def test_chief_sees_own_community_only(world):
     with world.store.Session() as session, session.begin():
-        frame = scoped.list_cases(session, SCOPES["chief_c1"])
+        frame = queries.list_cases(session, SCOPES["chief_c1"])
         assert set(frame["grid_code"]) == {G1, G2}
-        cov = scoped.visit_coverage(session, SCOPES["chief_c1"], PERIOD)
+        cov = queries.visit_coverage(session, SCOPES["chief_c1"], PERIOD)
         assert set(cov["code"]) == {G1, G2}
         with pytest.raises(PermissionDenied):
-            scoped.get_case(session, SCOPES["chief_c1"], world.case_ids[G3][0])
-        street = scoped.list_cases(session, SCOPES["chief_street"])
+            queries.get_case(session, SCOPES["chief_c1"], world.case_ids[G3][0])
+        street = queries.list_cases(session, SCOPES["chief_street"])
         assert set(street["grid_code"]) == {G1, G2, G3}
-        assert set(scoped.list_cases(session, SCOPES["commander"])["grid_code"]) == {G1, G2, G3}
+        assert set(queries.list_cases(session, SCOPES["commander"])["grid_code"]) == {G1, G2, G3}
 
 
 def test_counts_follow_the_source_filter(world):
     with world.store.Session() as session, session.begin():
-        everything = scoped.count_cases(session, SCOPES["commander"], by="grid")
-        hotline = scoped.count_cases(session, SCOPES["commander"], by="grid", source="hotline_12345")
-        patrol = scoped.count_cases(session, SCOPES["commander"], by="grid", source="patrol")
+        everything = queries.count_cases(session, SCOPES["commander"], by="grid")
+        hotline = queries.count_cases(session, SCOPES["commander"], by="grid", source="hotline_12345")
+        patrol = queries.count_cases(session, SCOPES["commander"], by="grid", source="patrol")
         assert hotline.equals(everything) and int(everything["cases"].sum()) > 0
         assert patrol.empty  # every seeded case came from the hotline
 
@@ -152,7 +162,7 @@ def test_leader_sees_counts_but_no_names_or_contacts(world):
             assert secret not in dumped
             assert secret[:3] + "****" + secret[-4:] not in dumped  # not even masked contacts
         with pytest.raises(PermissionDenied):
-            scoped.unmask(session, SCOPES["leader"], "case", world.case_ids[G1][0], "reporter_phone", now=NOW)
+            queries.unmask(session, SCOPES["leader"], "case", world.case_ids[G1][0], "reporter_phone", now=NOW)
 
 
 @pytest.mark.parametrize("role", ["admin", "commander", "chief_street", "worker_g1"])
@@ -175,18 +185,18 @@ def test_unmask_needs_permission_and_writes_audit(world):
     cid_g2 = world.case_ids[G2][0]
     with world.store.Session() as session, session.begin():
         marker = audit_marker(session)
-        phone = scoped.unmask(session, SCOPES["worker_g1"], "household", hid_g1, "phone", now=NOW, ip="10.0.0.2")
+        phone = queries.unmask(session, SCOPES["worker_g1"], "household", hid_g1, "phone", now=NOW, ip="10.0.0.2")
         assert phone == session.get(Household, hid_g1).phone and "*" not in phone
-        name = scoped.unmask(session, SCOPES["chief_c1"], "case", cid_g2, "reporter_name", now=NOW,
+        name = queries.unmask(session, SCOPES["chief_c1"], "case", cid_g2, "reporter_name", now=NOW,
                               reason="回访核实")
         assert name == session.get(Case, cid_g2).reporter_name
         with pytest.raises(PermissionDenied):  # a worker may unmask households, not case reporters
-            scoped.unmask(session, SCOPES["worker_g1"], "case", world.case_ids[G1][0], "reporter_phone", now=NOW)
+            queries.unmask(session, SCOPES["worker_g1"], "case", world.case_ids[G1][0], "reporter_phone", now=NOW)
         with pytest.raises(PermissionDenied):
-            scoped.unmask(session, SCOPES["chief_c1"], "household", world.household_ids[G3][0], "id_number",
+            queries.unmask(session, SCOPES["chief_c1"], "household", world.household_ids[G3][0], "id_number",
                            now=NOW)
         with pytest.raises(InputError, match="no personal field 'text'"):
-            scoped.unmask(session, SCOPES["admin"], "case", cid_g2, "text", now=NOW)
+            queries.unmask(session, SCOPES["admin"], "case", cid_g2, "text", now=NOW)
         entries = audit_since(session, marker)
         assert [(e.actor, e.action, e.target_kind, e.target_id, e.detail["field"]) for e in entries] == [
             ("w1", "unmask", "household", hid_g1, "phone"),
@@ -199,16 +209,16 @@ def test_unmask_needs_permission_and_writes_audit(world):
 def test_exports_are_masked_and_audited(world):
     with world.store.Session() as session, session.begin():
         marker = audit_marker(session)
-        data = scoped.export_cases(session, SCOPES["chief_c1"], fmt="csv", now=NOW, states=["reported"])
+        data = queries.export_cases(session, SCOPES["chief_c1"], fmt="csv", now=NOW, states=["reported"])
         assert data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel/WPS
         frame = pd.read_csv(io.BytesIO(data), dtype=str, encoding="utf-8-sig")
         assert len(frame) == 4 and set(frame["grid_code"]) == {G1, G2}
         assert frame["reporter_phone"].str.contains(r"\*{4}").all()
-        xlsx = scoped.export_households(session, SCOPES["admin"], fmt="xlsx", now=NOW)
+        xlsx = queries.export_households(session, SCOPES["admin"], fmt="xlsx", now=NOW)
         sheet = pd.read_excel(io.BytesIO(xlsx), dtype=str)
         assert len(sheet) == 6 and sheet["id_number"].str.contains(r"\*{11}").all()
         with pytest.raises(InputError, match="unknown export format"):
-            scoped.export_cases(session, SCOPES["admin"], fmt="pdf", now=NOW)
+            queries.export_cases(session, SCOPES["admin"], fmt="pdf", now=NOW)
         entries = audit_since(session, marker)
         assert [(e.action, e.target_kind, e.detail["rows"], e.detail["format"]) for e in entries] == [
             ("export", "cases", 4, "csv"), ("export", "households", 6, "xlsx")]
@@ -220,48 +230,48 @@ def test_export_neutralises_spreadsheet_formulas(world):
         case = session.get(Case, world.case_ids[G1][0])
         case.text = "=HYPERLINK(\"http://evil\",\"点我\")"
         session.flush()
-        data = scoped.export_cases(session, SCOPES["admin"], fmt="xlsx", now=NOW)
+        data = queries.export_cases(session, SCOPES["admin"], fmt="xlsx", now=NOW)
         sheet = pd.read_excel(io.BytesIO(data), dtype=str)
         assert sheet["text"].str.startswith("'=").sum() == 1
 
 
 def test_visit_coverage_counts_on_site_visits_as_credible(world):
     with world.store.Session() as session, session.begin():
-        cov = scoped.visit_coverage(session, SCOPES["admin"], PERIOD).set_index("code")
+        cov = queries.visit_coverage(session, SCOPES["admin"], PERIOD).set_index("code")
         # each grid: 2 households due, both visited, only one on site
         assert cov.loc[G1, "households_due"] == 2 and cov.loc[G1, "visited"] == 2
         assert cov.loc[G1, "visited_on_site"] == 1
         assert cov.loc[G1, "coverage"] == pytest.approx(1.0)
         assert cov.loc[G1, "credible_coverage"] == pytest.approx(0.5)
-        by_community = scoped.visit_coverage(session, SCOPES["admin"], PERIOD, by="community").set_index("code")
+        by_community = queries.visit_coverage(session, SCOPES["admin"], PERIOD, by="community").set_index("code")
         assert by_community.loc[C1, "households_due"] == 4 and by_community.loc[C1, "visited_on_site"] == 2
-        later = scoped.visit_coverage(session, SCOPES["admin"], "2026-12")
+        later = queries.visit_coverage(session, SCOPES["admin"], "2026-12")
         assert (later["visited"] == 0).all() and (later["coverage"] == 0).all()
         with pytest.raises(InputError, match="YYYY-MM"):
-            scoped.visit_coverage(session, SCOPES["admin"], "November")
+            queries.visit_coverage(session, SCOPES["admin"], "November")
         with pytest.raises(InputError, match="unknown level"):
-            scoped.visit_coverage(session, SCOPES["admin"], PERIOD, by="province")
+            queries.visit_coverage(session, SCOPES["admin"], PERIOD, by="province")
 
 
 def test_households_to_visit_lists_who_is_still_due(world):
     with world.store.Session() as session, session.begin():
-        credible = scoped.households_to_visit(session, SCOPES["chief_c1"], PERIOD, credible=True)
+        credible = queries.households_to_visit(session, SCOPES["chief_c1"], PERIOD, credible=True)
         # in each grid of the chief's community one of the two households was visited on paper only
         assert sorted(credible["grid_code"]) == sorted([G1, G2])
         assert credible["last_visit_at"].notna().all()
-        assert scoped.households_to_visit(session, SCOPES["chief_c1"], PERIOD).empty
-        later = scoped.households_to_visit(session, SCOPES["worker_g1"], "2026-12")
+        assert queries.households_to_visit(session, SCOPES["chief_c1"], PERIOD).empty
+        later = queries.households_to_visit(session, SCOPES["worker_g1"], "2026-12")
         assert set(later["grid_code"]) == {G1} and len(later) == 2
         assert not later["head_name"].isin(SECRETS["names"]).any() and later["head_name"].str.contains("*", regex=False).all()
         one_category = later["category"].iloc[0]
-        assert set(scoped.households_to_visit(session, SCOPES["worker_g1"], "2026-12",
+        assert set(queries.households_to_visit(session, SCOPES["worker_g1"], "2026-12",
                                               category=one_category)["category"]) == {one_category}
-        cov = scoped.visit_coverage(session, SCOPES["admin"], PERIOD, category=one_category).set_index("code")
+        cov = queries.visit_coverage(session, SCOPES["admin"], PERIOD, category=one_category).set_index("code")
         households = session.scalar(select(func.count()).select_from(Household)
                                     .where(Household.category == one_category, Household.grid_code == G1))
         assert cov.loc[G1, "households_due"] == households
         with pytest.raises(PermissionDenied):
-            scoped.households_to_visit(session, SCOPES["leader"], PERIOD)
+            queries.households_to_visit(session, SCOPES["leader"], PERIOD)
 
 
 @pytest.mark.parametrize(
@@ -272,31 +282,31 @@ def test_filters_are_bound_parameters(world, evil):
     scope = SCOPES["worker_g1"]
     with world.store.Session() as session, session.begin():
         before = session.scalar(select(func.count()).select_from(Case))
-        assert scoped.list_cases(session, scope, search=evil).empty
-        assert scoped.list_cases(session, scope, area_code=evil).empty
-        assert scoped.list_cases(session, scope, states=[evil], category=evil, source=evil).empty
-        assert scoped.list_households(session, scope, category=evil, area_code=evil).empty
-        assert scoped.list_visits(session, scope, household_id=evil, worker_id=evil).empty
-        assert scoped.worker_track(session, scope, evil).empty
+        assert queries.list_cases(session, scope, search=evil).empty
+        assert queries.list_cases(session, scope, area_code=evil).empty
+        assert queries.list_cases(session, scope, states=[evil], category=evil, source=evil).empty
+        assert queries.list_households(session, scope, category=evil, area_code=evil).empty
+        assert queries.list_visits(session, scope, household_id=evil, worker_id=evil).empty
+        assert queries.worker_track(session, scope, evil).empty
         with pytest.raises(InputError):
-            scoped.count_cases(session, scope, by=evil)
+            queries.count_cases(session, scope, by=evil)
         with pytest.raises(InputError):
-            scoped.unmask(session, SCOPES["admin"], "household", evil, "phone", now=NOW)
+            queries.unmask(session, SCOPES["admin"], "household", evil, "phone", now=NOW)
         assert session.scalar(select(func.count()).select_from(Case)) == before
         # a literal search term still finds what it should
-        assert len(scoped.list_cases(session, scope, search="楼道堆放")) == 2
+        assert len(queries.list_cases(session, scope, search="楼道堆放")) == 2
 
 
 def test_paging_and_time_window(world):
     scope = SCOPES["admin"]
     with world.store.Session() as session, session.begin():
-        page1 = scoped.list_cases(session, scope, limit=4)
-        page2 = scoped.list_cases(session, scope, limit=4, offset=4)
+        page1 = queries.list_cases(session, scope, limit=4)
+        page2 = queries.list_cases(session, scope, limit=4, offset=4)
         assert len(page1) == 4 and len(page2) == 2
         assert not set(page1["id"]) & set(page2["id"])
-        window = scoped.list_cases(session, scope, since=T0 + timedelta(hours=2), until=T0 + timedelta(hours=4))
+        window = queries.list_cases(session, scope, since=T0 + timedelta(hours=2), until=T0 + timedelta(hours=4))
         assert len(window) == 2
         assert list(page1["reported_at"]) == sorted(page1["reported_at"], reverse=True)
-        positions = scoped.worker_positions(session, scope, at=datetime(2026, 11, 16, 9, 6))
+        positions = queries.worker_positions(session, scope, at=datetime(2026, 11, 16, 9, 6))
         assert set(positions["worker_id"]) == {"W001", "W002", "W003"}
         assert (positions["at"] == datetime(2026, 11, 16, 9, 5)).all()

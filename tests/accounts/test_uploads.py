@@ -9,8 +9,8 @@ import zipfile
 import pandas as pd
 import pytest
 
-from cases.uploads import check_upload, safe_name
 from core.errors import InputError
+from intake.uploads import check_upload, safe_name
 
 
 def _xlsx_bytes() -> bytes:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from cases import db
-from cases.people import AuditEntry, User
+from store import db
+from store.models import AuditEntry, User
 
 ROOT = Path(__file__).resolve().parents[2]
 

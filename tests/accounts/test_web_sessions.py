@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select, text
 
-from cases import accounts, web_sessions
-from cases.people import AuditEntry
+from access import accounts, web_sessions
 from core.settings import Settings
+from store.models import AuditEntry
 from tests.accounts.conftest import T0
 
 SETTINGS = Settings(session_timeout_minutes=30)

@@ -83,13 +83,13 @@ def settle(page, frame, selector: str, *, timeout_s: float = 30.0) -> int:
 
 def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: float = 90.0) -> None:
     """Open the dashboard at ``url`` and, when the sign-in gate asks, sign in with the public
-    demo account ``account`` (``cases.demo_people.DEMO_ACCOUNTS``)."""
+    demo account ``account`` (``demo.people.DEMO_ACCOUNTS``)."""
     page.goto(url)
     page.locator("[data-testid='stSidebarNav'], input[type='password']").first.wait_for(
         timeout=timeout_s * 1000)
     wait_for_idle(page, timeout_s=timeout_s)  # a fresh server's first run may still change the page
     if page.locator("input[type='password']").count():
-        from cases.demo_people import DEMO_ACCOUNTS
+        from demo.people import DEMO_ACCOUNTS
 
         demo = next(a for a in DEMO_ACCOUNTS if a.username == account)
         page.locator("input[type='text']").first.fill(demo.username)

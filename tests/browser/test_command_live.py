@@ -27,7 +27,14 @@ from sqlalchemy.orm import Session
 
 from core.settings import PROJECT_ROOT, config_path, load_settings
 from tests import system
-from tests.browser.conftest import go_to_page, open_dashboard, settle, wait_for_frame_with, wait_for_idle, wait_until
+from tests.browser.conftest import (
+    go_to_page,
+    open_dashboard,
+    settle,
+    wait_for_frame_with,
+    wait_for_idle,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -121,10 +128,10 @@ def _insert_emergency(store_url: str, text: str, *, grid: str | None = None, **v
     grid's representative point; ``values`` override case columns. Returns its id."""
     import geopandas as gpd
 
-    from cases import clock
-    from cases.db import make_engine
-    from cases.models import Case
+    from core import clock
     from geo import read_hierarchy
+    from store.db import make_engine
+    from store.models import Case
 
     grids = read_hierarchy(load_settings().hierarchy_path)["grids"].to_crs("EPSG:4548")
     row = grids.loc[grids["code"].astype(str) == grid].iloc[0] if grid else grids.iloc[0]
@@ -145,8 +152,8 @@ def _insert_emergency(store_url: str, text: str, *, grid: str | None = None, **v
 
 
 def _delete_case(store_url: str, case_id: int) -> None:
-    from cases.db import make_engine
-    from cases.models import Case, CaseEvent
+    from store.db import make_engine
+    from store.models import Case, CaseEvent
 
     engine = make_engine(store_url)
     with Session(engine) as session, session.begin():
@@ -215,10 +222,10 @@ def test_heat_mode_draws_the_heat_canvas_offline(live_server, recorded_page, art
 
 def _buildings_in_scope(store_url: str, account: str):
     """The demo buildings the account's scope covers (EPSG:4326), from the hierarchy file."""
-    from cases import accounts
-    from cases.db import make_engine
-    from cases.scope import Scope
+    from access import accounts
+    from access.scope import Scope
     from geo import read_hierarchy
+    from store.db import make_engine
 
     engine = make_engine(store_url)
     with Session(engine) as session:
@@ -267,8 +274,8 @@ def test_buildings_of_the_scope_appear_from_zoom_15(live_server, recorded_page, 
 
 
 def _case_row(store_url: str, case_id: int):
-    from cases.db import make_engine
-    from cases.models import Case, CaseEvent
+    from store.db import make_engine
+    from store.models import Case, CaseEvent
 
     engine = make_engine(store_url)
     with Session(engine) as session:
@@ -319,9 +326,10 @@ def test_commander_dispatches_to_a_chosen_department(live_server, recorded_page,
 
 
 def test_worker_arrives_at_their_latest_gps_fix(live_server, recorded_page, artifacts_dir) -> None:
-    from cases import accounts, clock
-    from cases.db import make_engine
-    from cases.people import WorkerTrack
+    from access import accounts
+    from core import clock
+    from store.db import make_engine
+    from store.models import WorkerTrack
 
     url, store_url = live_server
     page, rec = recorded_page
@@ -332,7 +340,7 @@ def test_worker_arrives_at_their_latest_gps_fix(live_server, recorded_page, arti
     case_id = _insert_emergency(store_url, "到场定位测试", grid=grid, state="accepted", assignee_kind="worker",
                                 assignee_id=worker_id)
     with Session(engine) as session, session.begin():
-        from cases.models import Case
+        from store.models import Case
 
         case = session.get(Case, case_id)
         lon, lat = case.lon + 0.001, case.lat

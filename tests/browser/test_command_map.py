@@ -80,13 +80,13 @@ def test_layers_drawn_offline(dashboard_url, recorded_page, artifacts_dir) -> No
 
 def _located_cases(**filters) -> int:
     """Cases with coordinates in the store `make run` serves, by the scoped read."""
-    from cases import scoped
-    from cases.db import make_engine
-    from cases.scope import Scope
+    from access.scope import Scope
+    from cases import queries
+    from store.db import make_engine
 
     engine = make_engine(load_settings().database_url)
     with Session(engine) as session:
-        rows = scoped.list_cases(session, Scope(role="commander", username="test"), limit=100_000, **filters)
+        rows = queries.list_cases(session, Scope(role="commander", username="test"), limit=100_000, **filters)
     engine.dispose()
     return int((rows["lon"].notna() & rows["lat"].notna()).sum())
 
@@ -180,10 +180,10 @@ def test_grid_click_shows_its_panel(dashboard_url, recorded_page, artifacts_dir)
 @pytest.fixture()
 def xss_case(dashboard_url) -> Iterator[int]:
     """An unreached emergency whose text is markup, in the store `make run` serves."""
-    from cases import clock
-    from cases.db import make_engine
-    from cases.models import Case, CaseEvent
+    from core import clock
     from geo import read_hierarchy
+    from store.db import make_engine
+    from store.models import Case, CaseEvent
 
     settings = load_settings()
     grids = read_hierarchy(settings.hierarchy_path)["grids"].to_crs("EPSG:4548")

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases import db
-from cases.models import DATA_TABLES
+from store import db
+from store.models import DATA_TABLES
 
 
 @dataclass
@@ -71,7 +71,7 @@ T0 = __import__("datetime").datetime(2026, 11, 16, 9, 0)  # a Monday
 
 def add_people(session: Session) -> None:
     """Two grid workers, a community chief and two departments."""
-    from cases.models import Department, Worker
+    from store.models import Department, Worker
 
     session.add_all([
         Worker(id="W001", name="张伟", phone="13800000001", role="worker",

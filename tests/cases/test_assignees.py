@@ -1,4 +1,4 @@
-"""Assignee picker (cases.assignees) and the latest GPS fix (cases.positions) on SQLite and PostGIS."""
+"""Assignee picker (cases.assignees) and the latest GPS fix (workforce.positions) on SQLite and PostGIS."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import delete, select
 
-from cases import assignees, lifecycle, positions
-from cases.models import CaseEvent, Worker
-from cases.people import WorkerTrack
+from access.scope import Scope
+from cases import assignees, lifecycle
 from cases.routing import parse_rules
-from cases.scope import Scope
 from core import constants
 from core.errors import InputError, PermissionDenied
+from store.models import CaseEvent, Worker, WorkerTrack
 from tests.cases.conftest import CASE_LAT, CASE_LON, T0, add_people, new_case
+from workforce import positions
 
 COMMUNITY = "370811004001"
 OTHER_COMMUNITY = "370811004002"
@@ -123,12 +123,12 @@ def test_routed_default_is_the_current_assignee_else_the_rules(people):
         lifecycle.transition(s, routed.id, "register", actor="duty")
         fire = new_case(s, source_id="R2", category="emergency", assignee_kind=None, assignee_id=None)
     with people.Session() as s:
-        from cases import scoped
+        from cases import queries
 
-        case = scoped.get_case(s, COMMANDER, routed.id)
+        case = queries.get_case(s, COMMANDER, routed.id)
         options, index = assignees.picker(s, COMMANDER, case, rules=RULES)
         assert options[index].key == "worker:W001"
-        unassigned = scoped.get_case(s, COMMANDER, fire.id)
+        unassigned = queries.get_case(s, COMMANDER, fire.id)
         assert assignees.routed_default(s, unassigned) is None
         options, index = assignees.picker(s, CHIEF, unassigned, rules=RULES)
         assert options[index].key == "department:应急管理"
@@ -204,14 +204,14 @@ def test_arrival_at_the_fix_records_the_distance(people):
 
 
 def test_reassign_picker_leaves_out_the_current_assignee(people):
-    from cases import scoped
+    from cases import queries
 
     with people.Session() as s, s.begin():
         case = new_case(s, source_id="RA1")  # routed to W001, grid 370811004001001
         for action in ("register", "dispatch"):
             lifecycle.transition(s, case.id, action, actor="duty")
     with people.Session() as s:
-        row = scoped.get_case(s, COMMANDER, case.id)
+        row = queries.get_case(s, COMMANDER, case.id)
         options, index = assignees.picker(s, COMMANDER, row, rules=RULES, action="reassign")
         assert "worker:W001" not in _keys(options)
         assert index is None  # the rules would pick W001 again: nothing pre-selected
@@ -273,7 +273,7 @@ def test_record_arrival_without_any_position(people):
     assert after["state"] == "on_site"
     assert pd.isna(after["arrival_distance_m"])
     with people.Session() as s:
-        from cases.models import Case
+        from store.models import Case
 
         stored = s.get(Case, case_id)
         assert stored.arrived_at == T0 and (stored.arrival_lon, stored.arrival_lat) == (None, None)

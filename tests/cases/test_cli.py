@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from cases import cli, lifecycle
-from cases.models import Case
+from store.models import Case
 from tests.cases.conftest import add_people
 from tests.cases.test_intake import write_csv
 

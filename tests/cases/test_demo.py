@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cases import demo, kpi, reads
-from cases.models import Case, CaseEvent
+from cases import reads
 from core import constants
+from demo import seed
+from metrics import kpi
+from store.models import Case, CaseEvent
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def demo_district(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> P
 def test_seed_demo_spread_and_idempotence(store, demo_district):
     now = datetime(2026, 11, 23, 9, 0)
     messages: list[str] = []
-    summary = demo.seed_demo(store.engine, demo_dir=demo_district, now=now, log=messages.append)
+    summary = seed.seed_demo(store.engine, demo_dir=demo_district, now=now, log=messages.append)
     assert summary.startswith("seeded ") and messages
     with store.Session() as s:
         n_cases = s.scalar(select(func.count()).select_from(Case))
@@ -56,7 +58,7 @@ def test_seed_demo_spread_and_idempotence(store, demo_district):
     assert reported_at_max <= now
     report = kpi.kpi_table(store.engine, by="grid", now=now)
     assert len(report.rows) > 100 and 0.5 < report.total["on_time_rate"] <= 1.0
-    again = demo.seed_demo(store.engine, demo_dir=demo_district, now=now, log=messages.append)
+    again = seed.seed_demo(store.engine, demo_dir=demo_district, now=now, log=messages.append)
     assert again.startswith(f"store already has {n_cases} cases; nothing to do")
     with store.Session() as s:
         assert s.scalar(select(func.count()).select_from(Case)) == n_cases

@@ -6,13 +6,13 @@ import json
 
 import pandas as pd
 import pytest
+from intake.pipeline import import_file
 from sqlalchemy import func, select
 
-from cases import intake
-from cases.intake import import_file
-from cases.models import Case, CaseEvent, Department
 from cases.routing import parse_rules
 from core.errors import InputError
+from intake import pipeline
+from store.models import Case, CaseEvent, Department
 from tests.cases.conftest import add_people
 
 RULES = parse_rules("""
@@ -142,7 +142,7 @@ def test_failure_midway_leaves_the_store_unchanged(store, small_hierarchy, tmp_p
     def explode(session, rows):
         raise RuntimeError("disk full while writing events")
 
-    monkeypatch.setattr(intake, "_insert_events", explode)
+    monkeypatch.setattr(pipeline, "_insert_events", explode)
     with pytest.raises(RuntimeError, match="disk full"):
         import_file(store.engine, path, hierarchy=small_hierarchy, rules=rules, rejects_path=tmp_path / "r.csv")
     assert counts(store) == (0, 0)

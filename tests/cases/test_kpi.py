@@ -6,8 +6,8 @@ from datetime import datetime as dt
 
 import pytest
 
-from cases import kpi
-from cases.models import Case
+from metrics import kpi
+from store.models import Case
 
 NOW = dt(2026, 11, 20, 12, 0)
 A, B = "370811004001001", "370811004001002"

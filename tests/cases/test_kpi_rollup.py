@@ -9,9 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, inspect, select, text
 
-from cases import db, kpi, kpi_rollup, lifecycle
-from cases.models import Case
-from cases.scope import Scope
+from access.scope import Scope
+from cases import lifecycle
+from metrics import kpi
+from store import db, rollup
+from store.models import Case
 from tests.cases.conftest import T0, Store, add_people, new_case
 
 NOW = T0 + timedelta(days=6)
@@ -69,7 +71,7 @@ def test_triggers_keep_the_rollup_equal_to_a_rebuild(sqlite_store, seed):
     _busy_store(store, seed)
     with store.engine.begin() as conn:
         maintained = _rollup_rows(conn)
-        kpi_rollup.install(conn, kpi.settled_measures())
+        rollup.install(conn, kpi.settled_measures())
         rebuilt = _rollup_rows(conn)
     assert maintained == rebuilt
     assert sum(row[6] for row in rebuilt) == 39  # 'reported' over all keys: 40 cases, one deleted
@@ -137,7 +139,7 @@ def test_postgis_has_no_rollup(store):
 
 
 def test_import_folds_new_cases_into_the_rollup_and_keeps_the_trigger(sqlite_store, small_hierarchy, tmp_path):
-    from cases import intake
+    from intake import pipeline
 
     csv = tmp_path / "hotline.csv"
     csv.write_text("工单编号,来源渠道,一级分类,诉求内容,经度,纬度,受理时间\n"
@@ -147,12 +149,12 @@ def test_import_folds_new_cases_into_the_rollup_and_keeps_the_trigger(sqlite_sto
     with sqlite_store.Session() as s, s.begin():
         add_people(s)
         new_case(s, source_id="BEFORE", at=T0 - timedelta(days=1))
-    result = intake.import_file(engine, csv, hierarchy=small_hierarchy, actor="t")
+    result = pipeline.import_file(engine, csv, hierarchy=small_hierarchy, actor="t")
     assert result.added == 2
     with engine.begin() as conn:
         triggers = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}
         maintained = _rollup_rows(conn)
-        kpi_rollup.install(conn, kpi.settled_measures())
+        rollup.install(conn, kpi.settled_measures())
         assert _rollup_rows(conn) == maintained
     assert "trg_kpi_daily_insert" in triggers
     assert sum(row[6] for row in maintained) == 3
@@ -167,7 +169,7 @@ def test_a_failed_bulk_insert_leaves_rollup_and_trigger_as_they_were(sqlite_stor
         add_people(s)
         new_case(s, source_id="ONE")
     with pytest.raises(RuntimeError, match="midway"), engine.begin() as conn:
-        with kpi_rollup.deferred(conn, kpi.settled_measures()):
+        with rollup.deferred(conn, kpi.settled_measures()):
             conn.execute(text("INSERT INTO cases (source, source_id, category, text, priority, state, reported_at, "
                               "supervised, rework_count, version) VALUES ('patrol', 'X', 'request', '', 'normal', "
                               "'reported', '2026-11-16 10:00:00', 0, 0, 1)"))

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from cases import lifecycle
 from cases.lifecycle import ACTIONS, available_actions, transition
-from cases.models import Case, CaseEvent
 from core import constants
 from core.errors import ConflictError, InputError, PermissionDenied, TransitionError
+from store.models import Case, CaseEvent
 from tests.cases.conftest import CASE_LAT, CASE_LON, T0, add_people, new_case
 
 NEAR = (CASE_LON + 0.0005, CASE_LAT + 0.0003)  # a few tens of metres away

@@ -1,4 +1,4 @@
-"""Role filter of the case actions (cases.permissions) over the lifecycle's own table."""
+"""Role filter of the case actions (access.policy) over the lifecycle's own table."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ from types import SimpleNamespace
 
 import pytest
 
+from access.policy import ROLE_ACTIONS, actions_for, actions_for_case, awaiting_arrival
 from cases.lifecycle import ACTIONS, SUPERVISE_ROLES
-from cases.permissions import ROLE_ACTIONS, actions_for, actions_for_case, awaiting_arrival
-from core.constants import ARRIVAL_REQUIRED_CATEGORIES, CATEGORIES, OPEN_STATES, ROLES, STATES
+from core.constants import (
+    ARRIVAL_REQUIRED_CATEGORIES,
+    CATEGORIES,
+    OPEN_STATES,
+    ROLES,
+    STATES,
+)
 from core.errors import InputError
 
 

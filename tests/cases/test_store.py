@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
 import geoalchemy2  # noqa: F401 - registers the PostGIS geometry type for reflection
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from cases import db, kpi_rollup
-from cases.models import Base
+from store import db, rollup
+from store.models import Base
 from tests.cases.conftest import CASE_LAT, CASE_LON, add_people, new_case
 
 MY_TABLES = {"cases", "case_events", "workers", "departments", "categories"}
@@ -18,10 +18,10 @@ MY_TABLES = {"cases", "case_events", "workers", "departments", "categories"}
 def test_migrations_match_the_models(store):
     with store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
-    # the SQLite-only KPI roll-up keeps its partial index outside the models (cases.kpi_rollup;
+    # the SQLite-only KPI roll-up keeps its partial index outside the models (store.rollup;
     # the migration environment leaves it out of autogenerate, see test_migration_env)
     mine = [d for d in diffs if any(t in repr(d) for t in MY_TABLES) and "geom" not in repr(d)
-            and kpi_rollup.OPEN_INDEX not in repr(d)]
+            and rollup.OPEN_INDEX not in repr(d)]
     assert mine == []
     assert db.current_revision(store.engine) is not None and db.is_migrated(store.engine)
 

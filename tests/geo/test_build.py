@@ -13,7 +13,16 @@ import shapely
 from shapely.geometry import Polygon
 
 from geo import build_hierarchy, read_hierarchy
-from tests.geo.conftest import METRIC, X0, Y0, build_args, run_geo, square, toy_layers, write_layers
+from tests.geo.conftest import (
+    METRIC,
+    X0,
+    Y0,
+    build_args,
+    run_geo,
+    square,
+    toy_layers,
+    write_layers,
+)
 
 
 def _report(path: Path) -> dict:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from geo.coords import bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, to_wgs84, wgs84_to_bd09, wgs84_to_gcj02
+from geo.coords import (
+    bd09_to_wgs84,
+    gcj02_to_bd09,
+    gcj02_to_wgs84,
+    to_wgs84,
+    wgs84_to_bd09,
+    wgs84_to_gcj02,
+)
 
 
 def _metres(lon1, lat1, lon2, lat2):

@@ -12,7 +12,6 @@ import pytest
 
 from layers._points import DivMarkers
 from layers.assets import offline_map
-from tests.layers.sample import js_syntax_errors, js_text
 from layers.cases import (
     ALERT_CLASS,
     STATE_COLORS,
@@ -20,6 +19,7 @@ from layers.cases import (
     build_cases_layer,
     grid_aggregates,
 )
+from tests.layers.sample import js_syntax_errors, js_text
 
 XSS = "<img src=x onerror=alert(1)>"
 

@@ -12,7 +12,6 @@ import shapely
 
 from layers._geometry import display_coverage
 from layers.compose import hierarchy_map
-from tests.layers.sample import js_syntax_errors, js_text
 from layers.hierarchy import (
     COMMUNITY_CLASS,
     GRID_CLASS,
@@ -22,6 +21,7 @@ from layers.hierarchy import (
     build_hierarchy_layers,
     build_selection_layer,
 )
+from tests.layers.sample import js_syntax_errors, js_text
 
 
 def _geojson(group: folium.FeatureGroup) -> dict:
@@ -119,13 +119,12 @@ def _render(group) -> str:
 
 def test_buildings_follow_the_zoom(hierarchy) -> None:
     """The building layer is added from the given zoom on and removed below it."""
+    import geopandas as gpd
     import pytest
 
     from layers.compose import assemble, bounds_of
     from layers.hierarchy import build_building_layer
     from layers.zoom import ZoomVisibility
-
-    import geopandas as gpd
 
     grids = hierarchy["grids"].to_crs("EPSG:4548")
     footprints = gpd.GeoDataFrame(

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from layers.assets import offline_map
-from layers.choropleth import MEASURES, NO_DATA, PALETTE, build_choropleth_layer, class_breaks, classify
+from layers.choropleth import (
+    MEASURES,
+    NO_DATA,
+    PALETTE,
+    build_choropleth_layer,
+    class_breaks,
+    classify,
+)
 from layers.facilities import build_facilities_layer
 from layers.workers import build_workers_layer
 from tests.layers.sample import js_syntax_errors, js_text

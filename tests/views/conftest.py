@@ -34,7 +34,7 @@ def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
 def signed_in(at, *, role: str = "commander", username: str = "commander"):
     """``at`` acting as a signed-in account (the sign-in gate reads ``st.session_state['auth']``;
     an account unknown to the store counts as enabled). Returns ``at``."""
-    from cases import clock
+    from core import clock
 
     at.session_state["auth"] = {
         "user": {"username": username, "display_name": username, "role": role, "area_codes": ""},
@@ -50,9 +50,9 @@ def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_for):
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
-    from cases import clock
-    from cases.db import make_engine, upgrade
-    from cases.models import Case
+    from core import clock
+    from store.db import make_engine, upgrade
+    from store.models import Case
 
     hierarchy = sample_hierarchy()
     gpkg = tmp_path / "hierarchy.gpkg"

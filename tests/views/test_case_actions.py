@@ -28,7 +28,7 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     two departments."""
     import streamlit as st
 
-    from cases.models import Department, Worker
+    from store.models import Department, Worker
 
     def rows_for(grids, points, now):
         rows = [{"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
@@ -77,7 +77,7 @@ def _panel(case_id: int, *, role: str) -> AppTest:
 
 
 def _case(engine, case_id: int):
-    from cases.models import Case, CaseEvent
+    from store.models import Case, CaseEvent
 
     with Session(engine) as session:
         case = session.get(Case, case_id)
@@ -121,7 +121,7 @@ def test_commander_has_no_action_of_the_assigned_worker(store) -> None:
 
 @pytest.mark.parametrize(("worker_id", "can_accept"), [("W001", True), ("W999", False)])
 def test_worker_accepts_only_a_case_assigned_to_them(store, worker_id, can_accept) -> None:
-    from cases import clock
+    from core import clock
     from tests.layers.sample import sample_hierarchy
 
     grid = str(sample_hierarchy()["grids"]["code"].iloc[1])
@@ -153,7 +153,7 @@ def test_void_needs_a_reason_shown_as_one_line_error(store) -> None:
 
 
 def _as(role: str, area: str = "", worker_id: str | None = None) -> AppTest:
-    from cases import clock
+    from core import clock
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.session_state["auth"] = {
@@ -173,7 +173,7 @@ def _open_case(at: AppTest, case_id: int) -> AppTest:
 
 
 def _last_event(engine, case_id: int):
-    from cases.models import CaseEvent
+    from store.models import CaseEvent
 
     with Session(engine) as session:
         return session.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id)
@@ -213,9 +213,8 @@ def test_chief_picks_only_within_their_community(store) -> None:
 
 
 def _add_fix(engine, minutes_ago: float, lon_shift: float = 0.001) -> tuple[float, float]:
-    from cases import clock
-    from cases.models import Case
-    from cases.people import WorkerTrack
+    from core import clock
+    from store.models import Case, WorkerTrack
 
     with Session(engine) as session, session.begin():
         case = session.get(Case, 4)
@@ -226,7 +225,7 @@ def _add_fix(engine, minutes_ago: float, lon_shift: float = 0.001) -> tuple[floa
 
 
 def test_arrive_records_the_latest_gps_fix_and_its_distance(store) -> None:
-    from cases.models import Case
+    from store.models import Case
 
     _add_fix(store, 40, lon_shift=0.01)  # too old: ignored
     lon, lat = _add_fix(store, 3)
@@ -247,7 +246,7 @@ def test_arrive_records_the_latest_gps_fix_and_its_distance(store) -> None:
 
 
 def test_arrive_without_a_recent_fix_asks_for_the_position(store) -> None:
-    from cases.models import Case
+    from store.models import Case
 
     _add_fix(store, 40)  # older than the 15-minute default
     at = _open_case(_as("worker", GRID_A, "W001"), 4)
@@ -274,7 +273,7 @@ def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(store) -> None:
     at.checkbox(key="cm_act_arrive_4_1_nofix").check()
     next(b for b in at.button if b.label == "到场").click().run()
     assert not at.exception, at.exception
-    from cases.models import Case
+    from store.models import Case
 
     assert _case(store, 4)[0] == "on_site"
     assert "no GPS fix" in _last_event(store, 4).note

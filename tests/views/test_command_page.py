@@ -87,9 +87,9 @@ def test_wall_mode_hides_the_list(store_config) -> None:
 
 
 def test_new_emergency_raises_an_alert(store_config) -> None:
-    from cases import clock
-    from cases.db import make_engine
-    from cases.models import Case
+    from core import clock
+    from store.db import make_engine
+    from store.models import Case
 
     at = _command_page()
     assert not at.exception, at.exception
@@ -165,7 +165,7 @@ def _add_buildings(gpkg: Path) -> dict[str, list[str]]:
 
 
 def _page_as(role: str, area: str = "") -> AppTest:
-    from cases import clock
+    from core import clock
 
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.session_state["auth"] = {"user": {"username": role, "display_name": role, "role": role,
@@ -212,7 +212,7 @@ def test_payload_with_the_demo_buildings_stays_under_5_mb(demo_dir, tmp_path, mo
     """The demo district (4,184 buildings, all sent for the zoom rule) on the command map."""
     import streamlit as st
 
-    from cases.db import make_engine, upgrade
+    from store.db import make_engine, upgrade
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     engine = make_engine(url)

@@ -1,4 +1,4 @@
-"""The KPI page through the router (AppTest, real SQLite store): rankings come from cases.kpi and
+"""The KPI page through the router (AppTest, real SQLite store): rankings come from metrics.kpi and
 follow the caller's scope; the formulas are shown."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cases.kpi import FORMULAS
+from metrics.kpi import FORMULAS
 from tests.views.conftest import signed_in
 from tests.views.test_command_page import store_config  # noqa: F401  (fixture)
 

@@ -1,5 +1,5 @@
 """The four-visit page through the router (AppTest, real SQLite store): coverage tiles and per-area
-table from cases.scoped, households still due listed masked, nothing personal for leaders."""
+table from cases.queries, households still due listed masked, nothing personal for leaders."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cases import clock
-from cases.people import Household, Visit
+from core import clock
+from store.models import Household, Visit
 from tests.views.conftest import case_store, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]

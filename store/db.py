@@ -2,7 +2,7 @@
 
 The same code serves the embedded SQLite file (default ``data/gridcommand.db``, WAL mode) and
 PostgreSQL + PostGIS (``postgresql+psycopg://...``). Schema changes only go through the Alembic
-migrations in ``cases/migrations``, run programmatically by :func:`upgrade`.
+migrations in ``store/migrations``, run programmatically by :func:`upgrade`.
 """
 
 from __future__ import annotations

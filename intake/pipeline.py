@@ -22,13 +22,16 @@ from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select
 from sqlalchemy import Table as DbTable
 from sqlalchemy.orm import Session
 
-from cases import audit, clock, kpi, kpi_rollup, routing
-from cases.intake_files import Table, read_table
+from access import audit
+from cases import routing
 from cases.lifecycle import REPORT_EVENT
-from cases.models import Case, CaseEvent
-from core import constants
+from core import clock, constants
 from core.constants import Label
 from core.errors import InputError
+from intake.tables import Table, read_table
+from metrics import kpi
+from store import rollup
+from store.models import Case, CaseEvent
 
 #: Join statuses that make a row unusable (sent to the rejects file).
 REJECTED_JOIN_STATUSES = frozenset({"missing_coordinates", "invalid_coordinates"})
@@ -323,7 +326,7 @@ def import_file(
     ImportResult
     """
     if isinstance(target, Engine):
-        from cases.db import session_factory
+        from store.db import session_factory
 
         with session_factory(target)() as session, session.begin():
             return import_file(session, path, hierarchy=hierarchy, actor=actor, rejects_path=rejects_path,
@@ -379,7 +382,7 @@ def import_file(
         routed = (f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
                   if decision.routed else f"unrouted: {decision.reason}")
         notes.append(f"imported from {path.name}; {routed}")
-    with kpi_rollup.deferred(session.connection(), kpi.settled_measures()):
+    with rollup.deferred(session.connection(), kpi.settled_measures()):
         ids = _insert_cases(session, case_rows)
     _insert_events(session, [
         {"case_id": cid, "seq": 1, "action": REPORT_EVENT, "from_state": None, "to_state": "reported",

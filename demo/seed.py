@@ -20,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from cases import clock, db, deadlines, routing
-from cases.intake import bulk_insert, import_file
+from cases import deadlines, routing
 from cases.lifecycle import apply
-from cases.models import Case, CaseEvent, Worker
+from core import clock
 from core.errors import InputError
 from core.settings import load_settings
+from intake.pipeline import bulk_insert, import_file
+from store import db
+from store.models import Case, CaseEvent, Worker
 
 #: 岗位 in workers.csv -> worker role in the store.
 POSTS: dict[str, str] = {"专职网格员": "worker", "兼职网格员": "worker", "机动网格员": "worker", "网格长": "chief"}
@@ -288,9 +290,9 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
 
 
 def _seed_people(engine: Engine, demo_dir: Path, hierarchy: Path, now: datetime, log: Callable[[str], None]) -> str:
-    """Accounts, households, visits and tracks (cases.demo_people, when that module exists)."""
+    """Accounts, households, visits and tracks (demo.people, when that module exists)."""
     try:
-        from cases.demo_people import seed_people
+        from demo.people import seed_people
     except ImportError:
         return ""
     if not hierarchy.is_file():

@@ -1,6 +1,6 @@
 """A worker's latest GPS fix, and the arrival (到场) recorded with it.
 
-:func:`latest_fix` reads ``worker_tracks`` through :func:`cases.scoped.worker_track`, so the
+:func:`latest_fix` reads ``worker_tracks`` through :func:`cases.queries.worker_track`, so the
 caller's scope applies (a worker's fixes carry their own grid's codes). :func:`record_arrival`
 takes the "arrive" action with the best position there is - a position typed in, else the
 latest fix if recent, else, when the worker says so, none at all (``no_fix``) - and says which
@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from cases import scoped
-from cases.scope import Scope
+from access.scope import Scope
+from cases import queries
 from core import constants
 from core.errors import InputError, PermissionDenied
 
@@ -55,7 +55,7 @@ def latest_fix(
     worker_id : str
         Staff number (工号).
     now : datetime
-        Naive local time (``cases.clock.now()``); fixes after it are ignored.
+        Naive local time (``core.clock.now()``); fixes after it are ignored.
     max_age_minutes : float
         Oldest accepted fix, in minutes (setting ``arrival_fix_max_age_minutes``); must be > 0.
 
@@ -76,7 +76,7 @@ def latest_fix(
         raise ValueError(msg)
     if not worker_id:
         return None
-    track = scoped.worker_track(session, scope, str(worker_id), since=now - timedelta(minutes=float(max_age_minutes)),
+    track = queries.worker_track(session, scope, str(worker_id), since=now - timedelta(minutes=float(max_age_minutes)),
                                 until=now + timedelta(seconds=1))
     track = track.dropna(subset=["lon", "lat", "at"])
     if track.empty:
@@ -121,7 +121,7 @@ def record_arrival(
         The caller; the case must lie in it.
     case_id : int
     role : str
-        The caller's role (``cases.permissions``: only the assigned worker may arrive).
+        The caller's role (``access.policy``: only the assigned worker may arrive).
     worker_id : str or None
         The caller's staff number (工号).
     expected_version : int
@@ -140,7 +140,7 @@ def record_arrival(
     Returns
     -------
     dict
-        The case after the action (``cases.scoped.get_case``).
+        The case after the action (``cases.queries.get_case``).
 
     Raises
     ------
@@ -151,10 +151,10 @@ def record_arrival(
     core.errors.TransitionError, core.errors.ConflictError
         From the lifecycle.
     """
+    from access.policy import actions_for_case
     from cases.lifecycle import transition
-    from cases.permissions import actions_for_case
 
-    case = scoped.get_case(session, scope, case_id)
+    case = queries.get_case(session, scope, case_id)
     if "arrive" not in actions_for_case(SimpleNamespace(**{k: _plain(v) for k, v in case.items()}), role,
                                         worker_id=worker_id):
         who = " ".join(p for p in (role, scope.username or worker_id) if p)
@@ -179,4 +179,4 @@ def record_arrival(
     text = "; ".join(p for p in (how, note) if p) or None
     transition(session, int(case_id), "arrive", actor=scope.username or str(worker_id), actor_role=role,
                expected_version=expected_version, at=now, note=text, lon=lon, lat=lat, **fields)
-    return scoped.get_case(session, scope, case_id)
+    return queries.get_case(session, scope, case_id)

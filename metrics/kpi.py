@@ -18,14 +18,25 @@ from datetime import time as dt_time
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, Integer, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import (
+    Engine,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from cases import clock, kpi_rollup
-from cases.models import Case
-from cases.sqltime import seconds_between
-from core import constants
+from core import clock, constants
+from store import rollup
+from store.models import Case
+from store.sqltime import seconds_between
 
 
 @dataclass(frozen=True)
@@ -169,7 +180,7 @@ def settled_measures() -> dict[str, Callable[[Any], Any]]:
 
     Name -> function of a column namespace (``Case``, ``table.c``, trigger rows) returning an
     integer SQL expression (a 0/1 flag or whole seconds). Summed per group they give every
-    indicator together with :func:`open_measures`; ``cases.kpi_rollup`` keeps their daily sums.
+    indicator together with :func:`open_measures`; ``store.rollup`` keeps their daily sums.
     """
     def dispatched(c: Any) -> Any:
         return c.dispatched_at.is_not(None)
@@ -271,7 +282,7 @@ def kpi_table(
         Time of evaluation for "due" and "arrival due"; default now.
     rank_by : str
         A rate of :data:`RATES` to rank groups by (best first; ties share a rank).
-    scope : cases.scope.Scope, optional
+    scope : access.scope.Scope, optional
         Restricts the cases to the caller's area.
 
     Returns
@@ -346,7 +357,7 @@ def _live_sums(target: Session | Engine, now: datetime, by: str | None, since: d
                until: datetime | None, scope: Any) -> dict[str, dict[str, int]]:
     """The sums of :func:`open_measures` over the open cases (SQLite, next to the roll-up).
 
-    Grouped by the whole key in the order of the partial index ``kpi_rollup.OPEN_INDEX``, so
+    Grouped by the whole key in the order of the partial index ``rollup.OPEN_INDEX``, so
     SQLite streams the covering index without sorting, then summed up to level ``by`` here.
     """
     c = Case
@@ -359,7 +370,7 @@ def _live_sums(target: Session | Engine, now: datetime, by: str | None, since: d
         query = query.where(scope.clause(c))
     # the partial index of open cases covers this query (the planner would otherwise pick a
     # level's own index and read the table row by row)
-    query = query.group_by(*keys).with_hint(c, f"INDEXED BY {kpi_rollup.OPEN_INDEX}", dialect_name="sqlite")
+    query = query.group_by(*keys).with_hint(c, f"INDEXED BY {rollup.OPEN_INDEX}", dialect_name="sqlite")
     result: dict[str, dict[str, int]] = {}
     for row in _execute(target, query):
         code = row[LEVEL_COLUMNS[by]] if by is not None else "all"
@@ -388,7 +399,7 @@ def _rollup_sums(target: Session | Engine, by: str | None, since: datetime | Non
     bind = target if isinstance(target, Engine) else target.get_bind()
     if bind.dialect.name != "sqlite" or not all(t is None or t.time() == dt_time(0) for t in (since, until)):
         return None
-    table = kpi_rollup.rollup_table(tuple(settled))
+    table = rollup.rollup_table(tuple(settled))
     query = select(*(func.sum(table.c[name]).label(name) for name in settled))
     conditions = [*_level_conditions(table.c, by),
                   *_window(table.c.day, since and since.date().isoformat(), until and until.date().isoformat())]

@@ -1,6 +1,6 @@
 """Scoped reads: the way pages, exports and reports read cases, households, visits and tracks.
 
-Every public function takes the caller's :class:`~cases.scope.Scope` (required, never
+Every public function takes the caller's :class:`~access.scope.Scope` (required, never
 optional) and filters in SQL with :meth:`Scope.clause`, so a worker never receives another
 grid's rows, whatever the page asks. Personal data (names, phone numbers, ID numbers, and
 phone/ID numbers written in free text) is masked on every output; :func:`unmask` reveals one
@@ -24,13 +24,12 @@ from sqlalchemy import Select, and_, distinct, func, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
-from cases import audit
-from cases.masking import MASKERS, map_unique, mask_frame, scrub_text
-from cases.models import Case, CaseEvent
-from cases.people import Household, Visit, WorkerTrack
-from cases.scope import Scope
+from access import audit
+from access.masking import MASKERS, map_unique, mask_frame, scrub_text
+from access.scope import Scope
 from core.constants import OPEN_STATES
 from core.errors import InputError, PermissionDenied
+from store.models import Case, CaseEvent, Household, Visit, WorkerTrack
 
 #: Columns of :func:`list_cases` (and of case exports), in order.
 CASE_COLUMNS: tuple[str, ...] = (

@@ -87,7 +87,7 @@ def actions_for_case(case: Any, role: str, *, worker_id: str | None = None) -> l
     (state and guards) filtered by role; a worker's actions need the case assigned to
     ``worker_id`` (``assignee_kind`` ``worker``).
 
-    ``case`` is a :class:`cases.models.Case` (or any object with its attributes).
+    ``case`` is a :class:`store.models.Case` (or any object with its attributes).
     """
     allowed = _role_actions(role)
     assigned = (worker_id is not None and getattr(case, "assignee_kind", None) == "worker"

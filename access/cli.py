@@ -79,7 +79,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
     """Execute a parsed ``users`` command; returns the exit status (errors as one line on stderr)."""
-    from cases import accounts, clock, db
+    from access import accounts
+    from core import clock
+    from store import db
 
     try:
         engine = db.make_engine(getattr(args, "db", None))
@@ -119,7 +121,7 @@ def run(args: argparse.Namespace, *, out: Callable[[str], None] = print) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m cases.users_cli ...``)."""
+    """Stand-alone entry point (``python -m access.cli ...``)."""
     parser = argparse.ArgumentParser(prog="python -m cases")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -1,12 +1,7 @@
-"""ORM models of the case store (SQLAlchemy 2, typed).
+"""ORM models of cases: categories, departments, cases and their event trail.
 
-Times are naive ``datetime`` values in the district's local time (China Standard Time, as
-12345 exports write them). Locations are CGCS2000 geographic (EPSG:4490) longitude/latitude
-in degrees, stored as floats on every backend; on PostGIS the migration adds a
-``geom geometry(Point, 4490)`` column kept in step by a trigger, with a GiST index.
-
-The schema itself is created by the Alembic migrations in ``cases/migrations``; these classes
-must stay in step with them (``tests/cases/test_store.py`` checks that).
+On PostGIS the migration adds ``cases.geom geometry(Point, 4490)`` kept in step by a trigger, with
+a GiST index. ``version`` is the optimistic lock of a case.
 """
 
 from __future__ import annotations
@@ -24,11 +19,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class Base(DeclarativeBase):
-    """Declarative base of every case-store table."""
+from store.models.base import Base
 
 
 class Category(Base):
@@ -52,21 +45,6 @@ class Department(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(32))
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-
-class Worker(Base):
-    """A grid worker (网格员, ``role='worker'``, one per grid) or a community chief (网格长,
-    ``role='chief'``). ``id`` is the staff number (工号)."""
-
-    __tablename__ = "workers"
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(32))
-    role: Mapped[str] = mapped_column(String(16), default="worker")
-    grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
-    community_code: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -168,7 +146,3 @@ class CaseEvent(Base):
 
     def __repr__(self) -> str:
         return f"<CaseEvent case={self.case_id} #{self.seq} {self.action} by {self.actor}>"
-
-
-#: Tables that hold data (truncated by tests, counted by ``seed-demo``), children first.
-DATA_TABLES: tuple[str, ...] = ("case_events", "cases", "workers", "departments")

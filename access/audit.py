@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.people import AuditEntry
-from cases.scope import Scope
+from access.scope import Scope
+from store.models import AuditEntry
 
 #: Audit actions written by this package (case transitions appear as ``case:<action>``).
 ACTIONS: dict[str, str] = {
@@ -191,7 +191,7 @@ def _case_events(
     until: datetime | None,
     limit: int,
 ) -> list[AuditRow]:
-    from cases.models import CaseEvent
+    from store.models import CaseEvent
 
     query = select(CaseEvent)
     if actor:

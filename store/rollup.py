@@ -4,7 +4,7 @@ SQLite scans a million cases and evaluates every indicator's expression per row 
 seconds; a roll-up turns the full KPI table into a read of one row per day, area and assignee.
 ``kpi_daily`` holds, per reported day (``day``, 'YYYY-MM-DD') and key (street, community, grid,
 assignee kind and id; ``''`` stands for none), the sum of each case's contributions that do not
-depend on the time of evaluation (:func:`cases.kpi.settled_measures`). Triggers on ``cases``
+depend on the time of evaluation (:func:`metrics.kpi.settled_measures`). Triggers on ``cases``
 add a new row's contributions, subtract an old row's, and so follow every insert, update and
 delete, whatever writes them (the lifecycle, intake, bulk SQL). The parts that do depend on
 "now" (open cases past their deadline) are always counted live from the open cases, through
@@ -90,7 +90,7 @@ def install(connection: Connection, measures: dict[str, Any]) -> None:
         A SQLite connection inside a transaction (a migration's); other dialects are left alone.
     measures : dict
         Name -> function of a column namespace returning the case's contribution (an integer
-        SQL expression); :func:`cases.kpi.settled_measures`.
+        SQL expression); :func:`metrics.kpi.settled_measures`.
     """
     if connection.dialect.name != "sqlite":
         return

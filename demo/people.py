@@ -27,10 +27,10 @@ from pyproj import Transformer
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from cases import accounts, audit
-from cases.people import Household, User, Visit, WorkerTrack
+from access import accounts, audit
 from core import constants
 from core.errors import InputError
+from store.models import Household, User, Visit, WorkerTrack
 
 HOUSEHOLD_HEADERS = ("户编号", "户主姓名", "身份证号", "联系电话", "类别", "楼栋编码", "网格编码", "经度", "纬度")
 VISIT_HEADERS = ("走访编号", "户编号", "工号", "走访时间", "经度", "纬度", "走访结果")

@@ -2,7 +2,7 @@
 
 Every sign-in (success or failure) and every account change writes an audit entry in the same
 transaction as the change. Functions take an open session and never commit: the caller owns
-the transaction (``cases.db.session_scope``). :func:`authenticate` returns a result instead of
+the transaction (``store.db.session_scope``). :func:`authenticate` returns a result instead of
 raising, so that a failed attempt's counter and audit entry are committed like a success.
 """
 
@@ -15,18 +15,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from cases import audit
-from cases.passwords import (
+from access import audit
+from access.passwords import (
     check_password_policy,
     dummy_hash,
     hash_password,
     needs_rehash,
     verify_password,
 )
-from cases.people import User, WebSession
-from cases.scope import Scope
+from access.scope import Scope
 from core.errors import ConflictError, InputError
 from core.settings import Settings
+from store.models import User, WebSession
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{2,64}$")
 
@@ -77,7 +77,7 @@ def add_user(
     username : str
         2-64 characters of ``A-Z a-z 0-9 _ . @ -``; stored lower-case, unique.
     password : str
-        Checked by :func:`cases.passwords.check_password_policy`; stored as an Argon2id hash.
+        Checked by :func:`access.passwords.check_password_policy`; stored as an Argon2id hash.
     role : str
         One of ``core.constants.ROLES``.
     actor : str
@@ -176,7 +176,7 @@ def reset_password(session: Session, username: str, new_password: str, *, actor:
 
 
 def end_browser_sessions(session: Session, username: str, now: datetime) -> int:
-    """End every open browser session of ``username`` (see :mod:`cases.web_sessions`); returns how many."""
+    """End every open browser session of ``username`` (see :mod:`access.web_sessions`); returns how many."""
     result = session.execute(update(WebSession).where(WebSession.username == username,
                                                       WebSession.ended_at.is_(None)).values(ended_at=now))
     return int(result.rowcount or 0)
@@ -296,5 +296,5 @@ def is_session_expired(last_activity: datetime | None, now: datetime, settings: 
 
 
 def scope_of(user: User) -> Scope:
-    """The :class:`~cases.scope.Scope` of a signed-in account."""
+    """The :class:`~access.scope.Scope` of a signed-in account."""
     return Scope.for_user(user)

@@ -1,4 +1,4 @@
-"""Browser sessions that survive a page reload (token hashes; see ``cases.web_sessions``).
+"""Browser sessions that survive a page reload (token hashes; see ``access.web_sessions``).
 
 Revision ID: 0004_web_sessions
 Revises: 0003_kpi_rollup

@@ -1,9 +1,9 @@
-"""Daily KPI roll-up of the embedded store (SQLite only; see ``cases.kpi_rollup``).
+"""Daily KPI roll-up of the embedded store (SQLite only; see ``store.rollup``).
 
 Creates ``kpi_daily``, the triggers on ``cases`` that keep it exact, the partial index of open
 cases with deadlines, and fills the roll-up from the cases already stored. PostgreSQL is left
 alone (it aggregates directly). A later change of the KPI formulas adds a migration that calls
-:func:`cases.kpi_rollup.install` again.
+:func:`store.rollup.install` again.
 
 Revision ID: 0003_kpi_rollup
 Revises: 0002_people
@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-from cases import kpi, kpi_rollup
+from metrics import kpi
+from store import rollup
 
 revision = "0003_kpi_rollup"
 down_revision = "0002_people"
@@ -23,11 +24,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    kpi_rollup.install(op.get_bind(), kpi.settled_measures())
+    rollup.install(op.get_bind(), kpi.settled_measures())
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    kpi_rollup.uninstall(bind)
+    rollup.uninstall(bind)
     if bind.dialect.name == "sqlite":
-        op.execute(f"DROP INDEX IF EXISTS {kpi_rollup.OPEN_INDEX}")
+        op.execute(f"DROP INDEX IF EXISTS {rollup.OPEN_INDEX}")

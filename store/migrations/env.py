@@ -1,18 +1,18 @@
-"""Alembic environment of the case store (run programmatically by ``cases.db.upgrade``)."""
+"""Alembic environment of the case store (run programmatically by ``store.db.upgrade``)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-import cases.people  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
-from cases import kpi_rollup
-from cases.models import Base
+import store.models  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
+from store import rollup
+from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-#: Objects the migrations manage outside the models: the SQLite KPI roll-up (cases.kpi_rollup).
-_UNMODELLED = {("table", kpi_rollup.TABLE_NAME), ("index", kpi_rollup.OPEN_INDEX)}
+#: Objects the migrations manage outside the models: the SQLite KPI roll-up (store.rollup).
+_UNMODELLED = {("table", rollup.TABLE_NAME), ("index", rollup.OPEN_INDEX)}
 
 
 def _include_object(_obj, name, type_, _reflected, _compare_to) -> bool:  # noqa: ANN001 - Alembic hook
@@ -32,7 +32,7 @@ def _configure(connection) -> None:  # noqa: ANN001 - SQLAlchemy connection
 
 
 def run_migrations_online() -> None:
-    """Use the connection handed over by ``cases.db.upgrade``, else open one from the URL."""
+    """Use the connection handed over by ``store.db.upgrade``, else open one from the URL."""
     connection = config.attributes.get("connection")
     if connection is not None:
         _configure(connection)

@@ -4,7 +4,7 @@ A sign-in opens a session and hands the browser a random token (kept in a cookie
 dashboard); the store keeps only its SHA-256. Reloading the page presents the token again and
 :func:`resume` gives the account back while the session is open, was seen within the idle
 timeout (``session_timeout_minutes``) and the account is still enabled. Sign-out, expiry,
-disabling the account and resetting its password (``cases.accounts``) end it for good. Every resume and end is audited; no Streamlit here.
+disabling the account and resetting its password (``access.accounts``) end it for good. Every resume and end is audited; no Streamlit here.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from cases import audit
-from cases.accounts import get_user, is_session_expired
-from cases.people import User, WebSession
+from access import audit
+from access.accounts import get_user, is_session_expired
 from core.settings import Settings
+from store.models import User, WebSession
 
 #: Bytes of randomness in a token (its URL-safe text is ~43 characters).
 TOKEN_BYTES = 32

@@ -1,0 +1,1 @@
+"""Every number shown or exported, each with its formula."""

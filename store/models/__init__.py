@@ -1,0 +1,19 @@
+"""ORM models of the store, one module per topic (importing this package registers every table).
+
+- :mod:`store.models.cases`: categories, departments, cases, case events
+- :mod:`store.models.people`: grid workers and chiefs, GPS fixes, four-visit households and visits
+- :mod:`store.models.access`: accounts, the audit log, browser sessions
+"""
+
+from store.models.access import AuditEntry, User, WebSession
+from store.models.base import Base
+from store.models.cases import Case, CaseEvent, Category, Department
+from store.models.people import Household, Visit, Worker, WorkerTrack
+
+#: Tables that hold data (truncated by tests, counted by ``seed-demo``), children first.
+DATA_TABLES: tuple[str, ...] = ("case_events", "cases", "workers", "departments")
+#: Tables of people and access, children first.
+PEOPLE_TABLES: tuple[str, ...] = ("web_sessions", "worker_tracks", "visits", "households", "audit_log", "users")
+
+__all__ = ["DATA_TABLES", "PEOPLE_TABLES", "AuditEntry", "Base", "Case", "CaseEvent", "Category", "Department",
+           "Household", "User", "Visit", "WebSession", "Worker", "WorkerTrack"]

@@ -1,0 +1,122 @@
+"""ORM models of people in the field: grid workers and chiefs, their GPS fixes, and the
+four-visit (四访) households and visits.
+
+Personal data (``head_name``, ``id_number``, ``phone``) is stored in clear and masked on every
+output by the read APIs (``registry.queries``); never read these tables directly from a page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from store.models.base import Base
+
+
+class Worker(Base):
+    """A grid worker (网格员, ``role='worker'``, one per grid) or a community chief (网格长,
+    ``role='chief'``). ``id`` is the staff number (工号)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="worker")
+    grid_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    community_code: Mapped[str | None] = mapped_column(String(32), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Household(Base):
+    """A household of the four-visit registry (四访): hardship, empty-nest, correction, rehab."""
+
+    __tablename__ = "households"
+    __table_args__ = (
+        Index("ix_households_grid", "grid_code", "category"),
+        Index("ix_households_community", "community_code"),
+        Index("ix_households_street", "street_code"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    head_name: Mapped[str] = mapped_column(String(64))
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str] = mapped_column(String(16))
+    building_code: Mapped[str | None] = mapped_column(String(40))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(32))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+
+    def __repr__(self) -> str:
+        return f"<Household {self.id} {self.category} grid={self.grid_code}>"
+
+
+class Visit(Base):
+    """One visit to a household. ``distance_m`` is measured in the metric CRS between the
+    worker's GPS fix and the household; ``on_site`` means ``distance_m <= VISIT_ON_SITE_M``.
+    The hierarchy codes are copied from the household so reads can be scoped by index."""
+
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_grid_at", "grid_code", "at"),
+        Index("ix_visits_community_at", "community_code", "at"),
+        Index("ix_visits_street_at", "street_code", "at"),
+        Index("ix_visits_household_at", "household_id", "at"),
+        Index("ix_visits_worker_at", "worker_id", "at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    worker_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    on_site: Mapped[bool] = mapped_column(Boolean, default=False)
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(32))
+
+    household: Mapped[Household] = relationship(lazy="raise_on_sql")
+
+    def __repr__(self) -> str:
+        return f"<Visit {self.id} household={self.household_id} on_site={self.on_site}>"
+
+
+class WorkerTrack(Base):
+    """One GPS fix of a grid worker. The hierarchy codes are those of the worker's own grid."""
+
+    __tablename__ = "worker_tracks"
+    __table_args__ = (
+        Index("ix_worker_tracks_worker_at", "worker_id", "at"),
+        Index("ix_worker_tracks_grid_at", "grid_code", "at"),
+        Index("ix_worker_tracks_community_at", "community_code", "at"),
+        Index("ix_worker_tracks_street_at", "street_code", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    worker_id: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(32))
+
+    def __repr__(self) -> str:
+        return f"<WorkerTrack {self.worker_id} {self.at:%H:%M:%S} ({self.lon:.5f}, {self.lat:.5f})>"
