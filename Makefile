@@ -9,13 +9,21 @@ PORT   ?= 8501
 DEMO   := data/demo
 PYTEST_ARGS ?=
 
-.PHONY: run test setup demo assets seed bench clean
+.PHONY: run test lint setup demo assets seed bench clean
 
 run: setup seed
 	$(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
 test: setup $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Guard rails: lint (ruff: pycodestyle, pyflakes, isort, naming, bugbear, complexity, numpy
+# docstrings), types (mypy), the layer contracts (import-linter), module and function sizes.
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	$(PY) .ci/check_sizes.py
 
 setup: $(VENV)/.installed assets demo
 

@@ -1,7 +1,8 @@
 """Grid Command (网格指挥台): the Streamlit entry point and page router.
 
-Run with ``make run`` (or ``streamlit run dashboard.py``). The pages live in ``views/`` (not ``pages/``: Streamlit would auto-run files there outside the router); this
-file only sets up the page, the session state and the language toggle, then routes.
+Run with ``make run`` (or ``streamlit run dashboard.py``). The pages live in ``views/`` (not
+``pages/``: Streamlit would auto-run files there outside the router); this file only sets up the
+page, the session state and the language toggle, then routes.
 """
 
 from __future__ import annotations
@@ -29,19 +30,19 @@ with st.sidebar:
 language = lang()
 
 # --- PAGES -------------------------------------------------------------------------------
-# The page list, in menu order; the gate below filters it by role.
-PAGES = [
-    st.Page("views/hierarchy_map.py", title=t("page_hierarchy", language), icon=":material/map:",
-            url_path="hierarchy", default=True),
-    st.Page("views/command_map.py", title=t("page_map", language), icon=":material/emergency:",
-            url_path="command"),
-    st.Page("views/kpi.py", title=t("page_kpi", language), icon=":material/leaderboard:",
-            url_path="kpi"),
-    st.Page("views/visits.py", title=t("page_visits", language), icon=":material/home_health:",
-            url_path="visits"),
-    st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
-            url_path="audit-log"),
-]
+# The pages by their key in the permission table (access.policy.PAGES), in menu order; the gate
+# below shows each role the pages the table lets it open.
+PAGES = {
+    "hierarchy": st.Page("views/hierarchy_map.py", title=t("page_hierarchy", language), icon=":material/map:",
+                         url_path="hierarchy", default=True),
+    "command": st.Page("views/command_map.py", title=t("page_map", language), icon=":material/emergency:",
+                       url_path="command"),
+    "kpi": st.Page("views/kpi.py", title=t("page_kpi", language), icon=":material/leaderboard:", url_path="kpi"),
+    "visits": st.Page("views/visits.py", title=t("page_visits", language), icon=":material/home_health:",
+                      url_path="visits"),
+    "audit-log": st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
+                         url_path="audit-log"),
+}
 # --- END PAGES ---------------------------------------------------------------------------
 
 st.sidebar.caption(t("app_title", language))

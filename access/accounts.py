@@ -23,7 +23,7 @@ from access.passwords import (
     needs_rehash,
     verify_password,
 )
-from access.scope import Scope
+from access.scope import Scope, parse_codes
 from core.errors import ConflictError, InputError
 from core.settings import Settings
 from store.models import User, WebSession
@@ -79,7 +79,7 @@ def add_user(
     password : str
         Checked by :func:`access.passwords.check_password_policy`; stored as an Argon2id hash.
     role : str
-        One of ``core.constants.ROLES``.
+        One of ``access.policy.ROLES``.
     actor : str
         Who creates the account (audited).
     now : datetime
@@ -104,12 +104,12 @@ def add_user(
         The user name exists already.
     """
     name = _normalise_username(username)
-    scope = Scope(role=role, area_codes=area_codes, username=name)  # validates role and areas
+    scope = Scope(role=role, area_codes=parse_codes(area_codes), username=name)  # validates role and areas
     check_password_policy(password, username=name)
     if get_user(session, name) is not None:
         msg = f"an account called {name!r} exists already; choose another name or reset its password"
         raise ConflictError(msg)
-    codes = ",".join(sorted(scope.area_codes)) if role in ("chief", "worker") else ""
+    codes = "" if scope.whole_district else ",".join(sorted(scope.area_codes))
     user = User(
         username=name,
         display_name=(display_name or name)[:64],
@@ -179,7 +179,7 @@ def end_browser_sessions(session: Session, username: str, now: datetime) -> int:
     """End every open browser session of ``username`` (see :mod:`access.web_sessions`); returns how many."""
     result = session.execute(update(WebSession).where(WebSession.username == username,
                                                       WebSession.ended_at.is_(None)).values(ended_at=now))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def list_users(session: Session) -> list[User]:

@@ -20,7 +20,7 @@ import getpass
 import sys
 from collections.abc import Callable
 
-from core.constants import ROLES
+from access.policy import ROLES
 from core.errors import GridCommandError, InputError
 
 

@@ -13,7 +13,8 @@ Examples
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 
 import pandas as pd
 
@@ -175,7 +176,7 @@ def _mask_cell(masker: Callable[[str | None], str | None], value: object) -> obj
     return masker(str(value))
 
 
-def personal_columns(columns: object) -> dict[str, str]:
+def personal_columns(columns: Iterable[object]) -> dict[str, str]:
     """The personal-data columns among ``columns`` with their kind (see :data:`PERSONAL_COLUMNS`)."""
     return {str(c): PERSONAL_COLUMNS[str(c)] for c in columns if str(c) in PERSONAL_COLUMNS}
 
@@ -213,7 +214,7 @@ def mask_frame(
         if masker is None:
             msg = f"column {column!r}: unknown personal-data kind {kind!r}; use one of {', '.join(MASKERS)}"
             raise ValueError(msg)
-        out[column] = map_unique(out[column], lambda v, m=masker: _mask_cell(m, v))
+        out[column] = map_unique(out[column], partial(_mask_cell, masker))
     return out
 
 

@@ -1,101 +1,153 @@
-"""Who may take which case action, on top of the state machine of :mod:`cases.lifecycle`.
+"""THE permission table: who may open which page, take which case action, use which capability,
+read how far, and assign cases to whom. Every other module reads it; none keeps a role list of its own.
 
-The states an action applies to come from :data:`cases.lifecycle.ACTIONS` (no second state
-table here); this module only adds the role filter and the "emergency nobody has reached yet"
-rule used by the command map.
+========== ========= ======= ============================ =========================== ==============
+role       reach     records pages                        case actions                assigns to
+========== ========= ======= ============================ =========================== ==============
+admin      district  yes     all, audit log               command-centre actions      anyone
+commander  district  yes     all but the audit log        command-centre + supervise  anyone
+chief      area      yes     all but the audit log        dispatch, reassign, verify, people in the
+                                                          rework, extensions,         area, any
+                                                          supervise                   department
+worker     grid      yes     all but the audit log        accept, return, arrive,     nobody
+                                                          handle, request extension
+                                                          (own cases only)
+leader     district  no      all but the audit log        supervise                   nobody
+========== ========= ======= ============================ =========================== ==============
 
-========== ==============================================================================
-role       actions
-========== ==============================================================================
-admin      register, void, dispatch, reassign (改派), verify, rework, follow_up, reopen, close,
-commander  archive, approve/refuse extensions; commander also supervise (督办) (the lifecycle's
-           ``SUPERVISE_ROLES`` does not include admin)
-chief      dispatch and reassign (within the area), verify, rework, approve/refuse extensions,
-           supervise
-worker     accept, return (退单), arrive, handle, request extension - only on cases
-           assigned to the worker
-leader     supervise only
-========== ==============================================================================
+"Reach" is the part of the hierarchy whose rows a role reads: the whole district, the street or
+community codes of the account (``area``), or the account's grids (``grid``). A role without
+"records" sees counts and rates only, never a row with personal data. Action keys are those of
+:data:`cases.actions.ACTIONS` (the lifecycle decides in which states they apply; this table only
+decides who). No imports from the capability packages: the table is plain data.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
-from cases.lifecycle import ACTIONS, SUPERVISE_ROLES, available_actions
-from core import constants
-from core.errors import InputError
+from core.constants import Label
+from core.errors import InputError, PermissionDenied
 
-_COMMAND = frozenset({"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
-                      "archive", "approve_extension", "refuse_extension"})
-_BY_ROLE: dict[str, frozenset[str]] = {
-    "admin": _COMMAND,
-    "commander": _COMMAND,
-    "chief": frozenset({"dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension"}),
-    "worker": frozenset({"accept", "return", "arrive", "handle", "request_extension"}),
-    "leader": frozenset(),
-}
-#: Actions each role of ``core.constants.ROLES`` may take (states are checked by the lifecycle);
-#: supervise (督办) goes to the lifecycle's ``SUPERVISE_ROLES``.
-ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    role: actions | ({"supervise"} if role in SUPERVISE_ROLES else set()) for role, actions in _BY_ROLE.items()
-}
-#: Actions that only the worker a case is assigned to may take.
-ASSIGNEE_ONLY: frozenset[str] = ROLE_ACTIONS["worker"]
-#: Open states in which nobody has reached the scene yet (before ``on_site``).
-UNREACHED_STATES: frozenset[str] = frozenset({"reported", "registered", "dispatched", "returned", "accepted"})
+#: Pages of the dashboard by their URL path (``views/``), in menu order.
+PAGES: tuple[str, ...] = ("hierarchy", "command", "kpi", "visits", "audit-log")
+#: Capabilities besides taking case actions.
+CAPABILITIES: tuple[str, ...] = ("read_records", "read_aggregates", "unmask", "export", "manage_users", "read_audit")
+#: How far a role reads: whole district, its street/community codes, or its grid codes.
+REACHES: tuple[str, ...] = ("district", "area", "grid")
+
+_COMMAND_ACTIONS = frozenset({"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen",
+                              "close", "archive", "approve_extension", "refuse_extension"})
+_FIELD_ACTIONS = frozenset({"accept", "return", "arrive", "handle", "request_extension"})
+_ALL_PAGES = frozenset(PAGES)
+_RECORD_CAPABILITIES = frozenset({"read_records", "read_aggregates", "unmask", "export"})
 
 
-def _role_actions(role: str) -> frozenset[str]:
-    if role not in ROLE_ACTIONS:
-        raise InputError("role", f"unknown role {role!r}", f"use one of {', '.join(ROLE_ACTIONS)}")
-    return ROLE_ACTIONS[role]
+@dataclass(frozen=True)
+class RolePolicy:
+    """One row of the permission table.
 
-
-def actions_for(case_state: str, category: str, role: str) -> list[str]:
-    """Actions ``role`` may take on a case in ``case_state`` of ``category``, in table order.
-
-    Parameters
+    Attributes
     ----------
-    case_state : str
-        Key of ``core.constants.STATES``.
-    category : str
-        Key of ``core.constants.CATEGORIES``; an arrival-required category cannot be handled
-        straight from ``accepted``.
-    role : str
-        Key of ``core.constants.ROLES``.
-
-    Returns
-    -------
-    list of str
-        Keys of :data:`cases.lifecycle.ACTIONS`. Guards that depend on the case row (an
-        extension pending, already supervised, assignment) are left to :func:`actions_for_case`.
+    key, zh, en : str
+        Stable key and labels.
+    reach : str
+        One of :data:`REACHES`.
+    pages : frozenset of str
+        Page paths of :data:`PAGES` the role may open.
+    actions : frozenset of str
+        Case actions (keys of ``cases.actions.ACTIONS``) the role may take.
+    own_cases_only : bool
+        The actions apply only to cases assigned to the caller (grid workers).
+    capabilities : frozenset of str
+        Keys of :data:`CAPABILITIES`.
+    unmask_kinds : frozenset of str
+        Record kinds (``case``, ``household``) whose personal fields the role may reveal, within
+        its reach and audited.
+    assigns : str or None
+        Whom the role may pick as a case's assignee: ``district`` (every active worker, chief and
+        department), ``area`` (the people of its own area and any department) or None.
     """
-    allowed = _role_actions(role)
-    out = []
-    for key, spec in ACTIONS.items():
-        if key not in allowed or case_state not in spec.from_states:
-            continue
-        if key == "handle" and case_state == "accepted" and category in constants.ARRIVAL_REQUIRED_CATEGORIES:
-            continue
-        out.append(key)
-    return out
+
+    key: str
+    zh: str
+    en: str
+    reach: str
+    pages: frozenset[str]
+    actions: frozenset[str]
+    own_cases_only: bool
+    capabilities: frozenset[str]
+    unmask_kinds: frozenset[str]
+    assigns: str | None
+
+    @property
+    def label(self) -> Label:
+        """The role's key and labels."""
+        return Label(self.key, self.zh, self.en)
 
 
-def actions_for_case(case: Any, role: str, *, worker_id: str | None = None) -> list[str]:
-    """Actions ``role`` may take on ``case`` now: :func:`cases.lifecycle.available_actions`
-    (state and guards) filtered by role; a worker's actions need the case assigned to
-    ``worker_id`` (``assignee_kind`` ``worker``).
+POLICY: dict[str, RolePolicy] = {
+    p.key: p
+    for p in (
+        RolePolicy("admin", "系统管理员", "Administrator", "district", _ALL_PAGES, _COMMAND_ACTIONS, False,
+                   _RECORD_CAPABILITIES | {"manage_users", "read_audit"}, frozenset({"case", "household"}),
+                   "district"),
+        RolePolicy("commander", "指挥中心值班员", "Command-centre operator", "district", _ALL_PAGES - {"audit-log"},
+                   _COMMAND_ACTIONS | {"supervise"}, False, _RECORD_CAPABILITIES,
+                   frozenset({"case", "household"}), "district"),
+        RolePolicy("chief", "网格长", "Grid chief", "area", _ALL_PAGES - {"audit-log"},
+                   frozenset({"dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension",
+                              "supervise"}), False, _RECORD_CAPABILITIES, frozenset({"case", "household"}), "area"),
+        RolePolicy("worker", "网格员", "Grid worker", "grid", _ALL_PAGES - {"audit-log"}, _FIELD_ACTIONS, True,
+                   _RECORD_CAPABILITIES, frozenset({"household"}), None),
+        RolePolicy("leader", "领导", "Leader", "district", _ALL_PAGES - {"audit-log"}, frozenset({"supervise"}),
+                   False, frozenset({"read_aggregates"}), frozenset(), None),
+    )
+}
+#: Role labels, in table order.
+ROLES: dict[str, Label] = {key: p.label for key, p in POLICY.items()}
 
-    ``case`` is a :class:`store.models.Case` (or any object with its attributes).
+
+def role_policy(role: str) -> RolePolicy:
+    """The table row of ``role``.
+
+    Raises
+    ------
+    core.errors.InputError
+        ``role`` is not a key of :data:`POLICY`.
     """
-    allowed = _role_actions(role)
-    assigned = (worker_id is not None and getattr(case, "assignee_kind", None) == "worker"
-                and str(getattr(case, "assignee_id", "")) == str(worker_id))
-    return [key for key in available_actions(case)
-            if key in allowed and (role != "worker" or key not in ASSIGNEE_ONLY or assigned)]
+    try:
+        return POLICY[role]
+    except KeyError:
+        msg = f"unknown role {role!r}; use one of {', '.join(POLICY)}"
+        raise InputError("role", msg, "correct the account's role") from None
 
 
-def awaiting_arrival(state: str, category: str) -> bool:
-    """True for an emergency (突发) that is open and nobody has reached yet (before on_site)."""
-    return category == "emergency" and state in UNREACHED_STATES
+def may_open(role: str, page: str) -> bool:
+    """Whether ``role`` may open the page with URL path ``page``."""
+    return page in role_policy(role).pages
+
+
+def may_act(role: str, action: str) -> bool:
+    """Whether ``role`` may take case action ``action`` (in some state, on some case)."""
+    return action in role_policy(role).actions
+
+
+def can(role: str, capability: str) -> bool:
+    """Whether ``role`` has ``capability`` (a key of :data:`CAPABILITIES`)."""
+    if capability not in CAPABILITIES:
+        msg = f"unknown capability {capability!r}; expected one of {', '.join(CAPABILITIES)}"
+        raise ValueError(msg)
+    return capability in role_policy(role).capabilities
+
+
+def require(role: str, capability: str, *, who: str = "") -> None:
+    """Raise :class:`~core.errors.PermissionDenied` unless ``role`` has ``capability``."""
+    if not can(role, capability):
+        msg = f"role {role} ({who or 'anonymous'}) may not {capability.replace('_', ' ')}"
+        raise PermissionDenied(msg)
+
+
+def roles_that(action: str) -> frozenset[str]:
+    """The roles allowed case action ``action``."""
+    return frozenset(key for key, p in POLICY.items() if action in p.actions)

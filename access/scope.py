@@ -1,21 +1,10 @@
 """The caller's scope: which part of the hierarchy a user may read, and what they may do there.
 
 A :class:`Scope` is derived from a user (role + area codes) once per request and handed to
-every read in :mod:`cases.queries`; it turns into a SQL filter on the ``street_code`` /
-``community_code`` / ``grid_code`` columns of a table (:meth:`Scope.clause`) and into a
-predicate on rows already in memory (:meth:`Scope.allows`).
-
-Roles (``core.constants.ROLES``):
-
-========== ===================================== ============================================
-role       rows                                  personal data
-========== ===================================== ============================================
-admin      whole district                        masked; may unmask any record (audited)
-commander  whole district                        masked; may unmask any record (audited)
-chief      one street or community (its codes)   masked; may unmask within the area (audited)
-worker     own grid(s)                           masked; may unmask own grids' households
-leader     whole district, aggregates only       none at all (counts and rankings only)
-========== ===================================== ============================================
+every read (``cases.queries``, ``registry.queries``, ``workforce.queries``); it turns into a SQL
+filter on the ``street_code`` / ``community_code`` / ``grid_code`` columns of a table
+(:meth:`Scope.clause`) and into a predicate on rows already in memory (:meth:`Scope.allows`).
+What a role may do is read from the one permission table, :mod:`access.policy`.
 """
 
 from __future__ import annotations
@@ -27,31 +16,14 @@ from typing import Any
 from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.constants import ROLES
-from core.errors import InputError, PermissionDenied
-
-#: Roles that see every area of the district.
-DISTRICT_ROLES: frozenset[str] = frozenset({"admin", "commander", "leader"})
-#: Roles that may see record-level rows (masked); ``leader`` sees aggregates only.
-RECORD_ROLES: frozenset[str] = frozenset({"admin", "commander", "chief", "worker"})
-
-#: What each role may do (besides reading rows in its scope).
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "admin": frozenset(
-        {"read_records", "read_aggregates", "unmask", "export", "manage_users", "read_audit"}
-    ),
-    "commander": frozenset({"read_records", "read_aggregates", "unmask", "export"}),
-    "chief": frozenset({"read_records", "read_aggregates", "unmask", "export"}),
-    "worker": frozenset({"read_records", "read_aggregates", "unmask", "export"}),
-    "leader": frozenset({"read_aggregates"}),
-}
-#: Record kinds a worker may unmask (only in their own grids).
-WORKER_UNMASK_KINDS: frozenset[str] = frozenset({"household"})
+from access import policy
+from core.errors import InputError
 
 _LEVEL_COLUMNS = ("street_code", "community_code", "grid_code")
 
 
-def _codes(value: str | Iterable[str] | None) -> frozenset[str]:
+def parse_codes(value: str | Iterable[str] | None) -> frozenset[str]:
+    """Area codes from a comma- or semicolon-separated string or an iterable, blanks dropped."""
     if value is None:
         return frozenset()
     if isinstance(value, str):
@@ -68,7 +40,7 @@ class Scope:
     Parameters
     ----------
     role : str
-        One of ``core.constants.ROLES``.
+        One of ``access.policy.ROLES``.
     area_codes : frozenset of str
         Hierarchy codes: a chief's street or community code(s), a worker's grid code(s);
         ignored for the district-wide roles.
@@ -76,19 +48,20 @@ class Scope:
         The account name, used as the actor of audit entries.
     user_id : int, optional
         The account's id in the store.
+    worker_id : str, optional
+        The staff number (工号) of a grid worker's or chief's account.
     """
 
     role: str
     area_codes: frozenset[str] = field(default_factory=frozenset)
     username: str = ""
     user_id: int | None = None
+    worker_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            msg = f"unknown role {self.role!r}; use one of {', '.join(ROLES)}"
-            raise InputError("role", msg, "correct the account's role")
-        object.__setattr__(self, "area_codes", _codes(self.area_codes))
-        if self.role in ("chief", "worker") and not self.area_codes:
+        reach = policy.role_policy(self.role).reach
+        object.__setattr__(self, "area_codes", parse_codes(self.area_codes))
+        if reach != "district" and not self.area_codes:
             raise InputError(
                 "area codes",
                 f"a {self.role} needs at least one area code",
@@ -105,31 +78,30 @@ class Scope:
         """
         return cls(
             role=str(user.role),
-            area_codes=_codes(getattr(user, "area_codes", None)),
+            area_codes=parse_codes(getattr(user, "area_codes", None)),
             username=str(getattr(user, "username", "") or ""),
             user_id=getattr(user, "id", None),
+            worker_id=getattr(user, "worker_id", None) or None,
         )
 
     # -- capabilities -------------------------------------------------------------------
     @property
     def whole_district(self) -> bool:
         """Whether the scope covers every area."""
-        return self.role in DISTRICT_ROLES
+        return policy.role_policy(self.role).reach == "district"
 
     @property
     def records_allowed(self) -> bool:
         """Whether the role may see record-level rows at all (``False`` for ``leader``)."""
-        return self.role in RECORD_ROLES
+        return self.can("read_records")
 
     def can(self, action: str) -> bool:
-        """Whether the role may do ``action`` (a key of :data:`PERMISSIONS`' sets)."""
-        return action in PERMISSIONS[self.role]
+        """Whether the role has ``action``, a capability of :data:`access.policy.CAPABILITIES`."""
+        return policy.can(self.role, action)
 
     def require(self, action: str) -> None:
         """Raise :class:`~core.errors.PermissionDenied` unless the role may do ``action``."""
-        if not self.can(action):
-            msg = f"role {self.role} ({self.username or 'anonymous'}) may not {action.replace('_', ' ')}"
-            raise PermissionDenied(msg)
+        policy.require(self.role, action, who=self.username)
 
     def require_records(self) -> None:
         """Raise :class:`~core.errors.PermissionDenied` for roles limited to aggregates."""
@@ -158,7 +130,7 @@ class Scope:
             street_code, community_code, grid_code = (get(k) for k in _LEVEL_COLUMNS)
         if self.whole_district:
             return True
-        if self.role == "worker":
+        if policy.role_policy(self.role).reach == "grid":
             return grid_code is not None and str(grid_code) in self.area_codes
         codes = {str(c) for c in (street_code, community_code, grid_code) if c is not None}
         return bool(codes & self.area_codes)
@@ -179,7 +151,7 @@ class Scope:
         """
         if self.whole_district:
             return true()
-        names = ("grid_code",) if self.role == "worker" else _LEVEL_COLUMNS
+        names = ("grid_code",) if policy.role_policy(self.role).reach == "grid" else _LEVEL_COLUMNS
         cols = [getattr(columns, n) for n in names if getattr(columns, n, None) is not None]
         if not cols or not self.area_codes:
             return false()
@@ -188,8 +160,6 @@ class Scope:
 
     def may_unmask(self, kind: str, row: Mapping[str, Any] | Any) -> bool:
         """Whether this caller may see the unmasked personal data of ``row`` (of ``kind``)."""
-        if not self.can("unmask"):
-            return False
-        if self.role == "worker" and kind not in WORKER_UNMASK_KINDS:
+        if not self.can("unmask") or kind not in policy.role_policy(self.role).unmask_kinds:
             return False
         return self.allows(row)

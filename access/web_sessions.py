@@ -4,7 +4,8 @@ A sign-in opens a session and hands the browser a random token (kept in a cookie
 dashboard); the store keeps only its SHA-256. Reloading the page presents the token again and
 :func:`resume` gives the account back while the session is open, was seen within the idle
 timeout (``session_timeout_minutes``) and the account is still enabled. Sign-out, expiry,
-disabling the account and resetting its password (``access.accounts``) end it for good. Every resume and end is audited; no Streamlit here.
+disabling the account and resetting its password (``access.accounts``) end it for good. Every
+resume and end is audited; no Streamlit here.
 """
 
 from __future__ import annotations

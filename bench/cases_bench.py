@@ -43,11 +43,12 @@ from cases import routing  # noqa: E402
 from cases.lifecycle import transition  # noqa: E402
 from core import constants  # noqa: E402
 from core.settings import load_settings  # noqa: E402
-from demo import seed
-from intake import pipeline
-from metrics import kpi
-from store import db
+from intake.files import import_file  # noqa: E402
+from metrics import kpi  # noqa: E402
+from store import db  # noqa: E402
+from store.bulk import bulk_insert  # noqa: E402
 from store.models import Case  # noqa: E402
+from workforce.workers import load_workers  # noqa: E402
 
 SUBS = [(cat, s.zh, s.key) for cat, subs in constants.SUBCATEGORIES.items() for s in subs]
 
@@ -139,7 +140,7 @@ def _load() -> str:
 
 def bench_import(engine: Engine, csv_path: Path, hierarchy: Path, rows: int) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
-    result = pipeline.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
+    result = import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     print(f"  import {rows:,} rows: {elapsed:.2f} s wall = {result.added / elapsed:,.0f} rows/s; "
           f"this process's CPU {cpu:.2f} s = {result.added / cpu:,.0f} rows/s per busy core "
@@ -147,7 +148,7 @@ def bench_import(engine: Engine, csv_path: Path, hierarchy: Path, rows: int) -> 
           f"incl. reading the file and hierarchy, join, routing, dedupe, one transaction; {_load()}) "
           "[target >= 5,000 rows/s]")
     t0 = time.perf_counter()
-    again = pipeline.import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
+    again = import_file(engine, csv_path, hierarchy=hierarchy, actor="bench")
     print(f"  re-import (all duplicates): {time.perf_counter() - t0:.2f} s, added {again.added}")
 
 
@@ -179,7 +180,8 @@ def bench_dispatch(engine: Engine, writers: int, per_writer: int = 60) -> None:
                  "priority": "normal", "state": "registered", "reported_at": now, "registered_at": now,
                  "grid_code": None, "assignee_kind": "worker", "assignee_id": worker, "supervised": False,
                  "rework_count": 0, "version": 1} for i in range(writers * per_writer)]
-        ids = pipeline._insert_cases(s, rows)
+        bulk_insert(s, Case.__table__, rows)
+        ids = list(s.scalars(select(Case.id).where(Case.source_id.like(f"LAT{base}-%")).order_by(Case.id)))
     sla = None  # as a page would: SLAs from the settings on every dispatch
     latencies: list[float] = []
     lock = threading.Lock()
@@ -194,7 +196,7 @@ def bench_dispatch(engine: Engine, writers: int, per_writer: int = 60) -> None:
             try:
                 with factory() as s, s.begin():
                     transition(s, case_id, "dispatch", actor=f"bench{k}", sla=sla)
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:
                 errors.append(exc)
                 continue
             with lock:
@@ -270,7 +272,7 @@ def run_backend(name: str, url: str, args: argparse.Namespace, csv_path: Path, h
     engine = db.make_engine(url)
     db.upgrade(engine)
     with db.session_factory(engine)() as s, s.begin():
-        seed.load_workers(s, demo_dir / "workers.csv")
+        load_workers(s, demo_dir / "workers.csv")
         routing.sync_departments(s, routing.load_rules())
     bench_import(engine, csv_path, hierarchy, args.rows)
     missing = args.cases - args.rows

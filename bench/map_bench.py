@@ -5,7 +5,7 @@ demo district's grids (about 3 % open, as in the demo), then
 
 - payload: the bytes streamlit-folium sends to the browser for the command map with the
   filter "all time" (map script + header + live feature groups + layer control), built by the
-  same code the page runs (``views._command_data`` + ``views._data.hierarchy_layers`` with the
+  same code the page runs (``metrics.command`` + ``views._data.hierarchy_layers`` with the
   building outlines and their zoom rule + ``layers``); and the build time ("build s");
 - time to interactive: a Streamlit server (``streamlit run dashboard.py``) on that store; in a
   fresh headless Chromium page (signed in as the demo commander when the gate asks) the click
@@ -120,7 +120,9 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     import streamlit_folium
     from sqlalchemy.orm import Session
 
+    from access.database import open_store
     from access.scope import Scope
+    from cases.queries import CaseFilter
     from core import clock
     from core.settings import load_settings
     from layers.assets import offline_map
@@ -131,9 +133,9 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     from layers.legend import Legend
     from layers.workers import build_workers_layer
     from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
-    from store.db import make_engine
-    from views import _command_data as api
+    from metrics import command
     from views import _data
+    from workforce.queries import positions_with_tracks
 
     captured: dict = {}
 
@@ -145,12 +147,12 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
     settings = load_settings()
     basemap = build_basemap(settings.basemap)
     scope = Scope(role="commander", username="bench")
-    engine = make_engine(url)
+    engine = open_store(url, migrate=False)
     _data.hierarchy_layers(settings.hierarchy_path, "zh", settings.basemap)  # built once per server
     start = time.perf_counter()
     with Session(engine) as session:
         now = clock.now()
-        data = api.load_map_data(session, scope, api.CaseFilter(), now=now, hierarchy=hierarchy)
+        data = command.load_map_data(session, scope, CaseFilter(), now=now)
         grids = hierarchy["grids"]
         bounds = bounds_of(grids)
         (south, west), (north, east) = bounds
@@ -164,7 +166,7 @@ def payload(url: str, hierarchy: dict) -> tuple[int, float, bool]:
             build_facilities_layer(facilities, name="f", basemap=basemap).add_to(fmap)
         fmap.add_child(Legend("l", legend_items("zh"), key="states"))
         fmap.fit_bounds(bounds)
-        positions, tracks = api.worker_data(session, scope)
+        positions, tracks = positions_with_tracks(session, scope)
         live = [build_workers_layer(positions, tracks=tracks, name="w", basemap=basemap)]
         if data.aggregated:
             totals = data.grid_counts.rename(columns={"open_cases": "open"})

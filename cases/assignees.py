@@ -1,6 +1,6 @@
 """Who a dispatcher may pick when dispatching (派遣), re-dispatching or reassigning (改派) a case.
 
-A dispatcher is a role with the ``dispatch`` action (``access.policy.ROLE_ACTIONS``):
+Whom a role may pick is the ``assigns`` column of the permission table (:mod:`access.policy`):
 admin and commander pick anyone active in the district; a chief (网格长) picks the active grid
 workers and chiefs inside their own area (:class:`access.scope.Scope`) and any active
 department. Departments are the ``departments`` table (filled from ``cases/routing.toml`` by
@@ -22,8 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.masking import mask_name
-from access.policy import ROLE_ACTIONS
+from access.policy import role_policy
 from access.scope import Scope
+from cases.queries import CaseView
+from cases.routing import RuleSet, load_directory, route
 from core.errors import InputError, PermissionDenied
 from store.models import Department, Worker
 
@@ -65,13 +67,15 @@ class Assignee:
 
 
 def _require_dispatcher(scope: Scope) -> None:
-    if "dispatch" not in ROLE_ACTIONS.get(scope.role, frozenset()):
+    if role_policy(scope.role).assigns is None:
         msg = f"role {scope.role} ({scope.username or 'anonymous'}) may not dispatch cases, so has no assignees to pick"
         raise PermissionDenied(msg)
 
 
 def _in_scope(scope: Scope, community: str | None, grid: str | None,
               community_streets: Mapping[str, str] | None) -> bool:
+    if role_policy(scope.role).assigns == "district":
+        return True
     street = (community_streets or {}).get(str(community)) if community else None
     return scope.allows(street_code=street, community_code=community, grid_code=grid)
 
@@ -164,14 +168,14 @@ def check_assignee(
     return Assignee(kind, person.id, mask_name(person.name) or "", person.community_code, person.grid_code)
 
 
-def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | None = None,
+def routed_default(session: Session, case: CaseView, *, rules: RuleSet | None = None,
                    keep_current: bool = True) -> tuple[str, str] | None:
     """``(kind, id)`` the case would go to: its current assignee, else the routing rules' pick.
 
     Parameters
     ----------
-    case : mapping
-        Case columns (a ``cases.queries.get_case`` dict): ``assignee_kind``, ``assignee_id`` and
+    case : CaseView
+        The case (``cases.queries.get_case``): ``assignee_kind``, ``assignee_id`` and
         the routing inputs (``category``, ``subcategory``, ``source``, area codes, ``join_status``).
     rules : cases.routing.RuleSet, optional
         The routing rules; without them only the current assignee counts.
@@ -183,24 +187,24 @@ def routed_default(session: Session, case: Mapping[str, Any], *, rules: Any | No
     (str, str) or None
         None when the case has no assignee and the rules cannot route it.
     """
-    kind, ident = case.get("assignee_kind"), case.get("assignee_id")
-    if keep_current and isinstance(kind, str) and kind and isinstance(ident, str) and ident:
+    kind, ident = case.assignee_kind, case.assignee_id
+    if keep_current and kind and ident:
         return kind, ident
     if rules is None:
         return None
-    from cases.routing import load_directory, route
-
-    decision = route({k: (v if isinstance(v, str) else None) for k, v in case.items()}, rules,
+    decision = route({k: (v if isinstance(v, str) else None) for k, v in case.to_dict().items()}, rules,
                      load_directory(session))
-    return (decision.assignee_kind, decision.assignee_id) if decision.routed else None
+    if not decision.routed or not decision.assignee_kind or not decision.assignee_id:
+        return None
+    return decision.assignee_kind, decision.assignee_id
 
 
 def picker(
     session: Session,
     scope: Scope,
-    case: Mapping[str, Any],
+    case: CaseView,
     *,
-    rules: Any | None = None,
+    rules: RuleSet | None = None,
     community_streets: Mapping[str, str] | None = None,
     action: str = "dispatch",
 ) -> tuple[list[Assignee], int | None]:
@@ -215,7 +219,7 @@ def picker(
         raise ValueError(msg)
     options = candidates(session, scope, community_streets=community_streets)
     if action == "reassign":
-        current = (case.get("assignee_kind"), case.get("assignee_id"))
+        current = (case.assignee_kind, case.assignee_id)
         options = [a for a in options if (a.kind, a.id) != current]
     default = routed_default(session, case, rules=rules, keep_current=action == "dispatch")
     index = None

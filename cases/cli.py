@@ -15,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
+from access import cli as users_cli
 from core import constants
 from core.errors import GridCommandError, InputError
 
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     kpi = sub.add_parser("kpi", help="KPI table per area, worker or department")
     _db_option(kpi)
-    kpi.add_argument("--by", default="grid", choices=["district", "street", "community", "grid", "worker", "department"])
+    kpi.add_argument("--by", default="grid",
+                     choices=["district", "street", "community", "grid", "worker", "department"])
     kpi.add_argument("--since", type=_when, help="reported on or after (YYYY-MM-DD[ HH:MM])")
     kpi.add_argument("--until", type=_when, help="reported before")
     kpi.add_argument("--rank-by", default="on_time_rate")
@@ -88,12 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--demo-dir", type=Path, default=None, help="default: the configured demo_dir (data/demo)")
     seed.add_argument("--force", action="store_true", help="seed even when the store already has cases")
 
-    try:
-        from access import cli as users_cli
-    except ImportError:
-        users_cli = None
-    if users_cli is not None:
-        users_cli.add_parser(sub)
+    users_cli.add_parser(sub)
     return parser
 
 
@@ -117,6 +115,10 @@ def _t(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d %H:%M") if value else None
 
 
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
@@ -125,7 +127,7 @@ def _num(value: float | None, digits: int = 1) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def _engine(args: argparse.Namespace, *, create: bool):  # noqa: ANN202
+def _engine(args: argparse.Namespace, *, create: bool) -> Engine:
     from store import db
 
     url = getattr(args, "db", None) or db.default_url()
@@ -157,14 +159,14 @@ def _cmd_migrate(args: argparse.Namespace, out: Out) -> int:
 
 def _cmd_import(args: argparse.Namespace, out: Out) -> int:
     from cases import routing
-    from intake import pipeline
+    from intake.files import import_file
     from store import db
 
     rules = routing.load_rules(args.routing)
     engine = _engine(args, create=True)
     try:
         db.upgrade(engine)
-        result = pipeline.import_file(engine, args.file, hierarchy=args.hierarchy, actor=args.actor,
+        result = import_file(engine, args.file, hierarchy=args.hierarchy, actor=args.actor,
                                     rejects_path=args.rejects, source=args.source, coords=args.coords, rules=rules)
     finally:
         engine.dispose()
@@ -185,24 +187,30 @@ def _case_summary(c: Any, now: datetime) -> dict[str, Any]:
             "unrouted_reason": c.unrouted_reason}
 
 
-def _cmd_list(args: argparse.Namespace, out: Out) -> int:
-    from cases import reads
-    from core import clock
-    from store import db
+def _filter(args: argparse.Namespace) -> Any:
+    from cases.queries import CaseFilter
 
+    return CaseFilter(states=tuple(args.state or ()), category=args.category, assignee_id=args.assignee,
+                      area_codes=tuple(c for c in (args.street, args.community, args.grid) if c),
+                      unrouted=args.unrouted)
+
+
+def _cmd_list(args: argparse.Namespace, out: Out) -> int:
+    from access.database import read_session
+    from cases import queries
+    from core import clock
+
+    flt = _filter(args)
+    scope = queries.district_scope()
     engine = _engine(args, create=False)
     try:
-        with db.session_factory(engine)() as session:
-            rows = reads.list_cases(session, state=args.state, street=args.street, community=args.community,
-                                    grid=args.grid, assignee=args.assignee, category=args.category,
-                                    unrouted=args.unrouted, limit=args.limit, scope=reads.district_scope())
-            total = reads.count_cases(session, state=args.state, street=args.street, community=args.community,
-                                      grid=args.grid, assignee=args.assignee, category=args.category,
-                                      unrouted=args.unrouted, scope=reads.district_scope())
+        with read_session(engine) as session:
+            frame = queries.list_cases(session, scope, flt, limit=args.limit)
+            total = queries.total_cases(session, scope, flt)
     finally:
         engine.dispose()
     now = clock.now()
-    summaries = [_case_summary(c, now) for c in rows]
+    summaries = [_case_summary(queries.CaseView.from_row(row), now) for row in frame.to_dict("records")]
     if args.json:
         out(json.dumps({"total": total, "cases": summaries}, ensure_ascii=False))
         return 0
@@ -214,59 +222,73 @@ def _cmd_list(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def _cmd_show(args: argparse.Namespace, out: Out) -> int:
-    from access.masking import mask_name, mask_phone
-    from cases import reads
-    from cases.lifecycle import ACTIONS, REPORT_EVENT, available_actions
-    from core import clock
-    from store import db
+def _case_detail(c: Any, now: datetime) -> dict[str, Any]:
+    from cases.actions import available_actions
 
-    engine = _engine(args, create=False)
-    try:
-        with db.session_factory(engine)() as session:
-            c = reads.get_case(session, args.case_id, scope=reads.district_scope())
-            events = reads.case_events(session, c.id, scope=reads.district_scope())
-    finally:
-        engine.dispose()
-    now = clock.now()
     detail = _case_summary(c, now)
-    detail.update({"text": c.text, "address": c.address, "reporter_name": mask_name(c.reporter_name),
-                   "reporter_phone": mask_phone(c.reporter_phone), "lon": c.lon, "lat": c.lat,
+    detail.update({"text": c.text, "address": c.address, "reporter_name": c.reporter_name,
+                   "reporter_phone": c.reporter_phone, "lon": c.lon, "lat": c.lat,
                    "street_code": c.street_code, "community_code": c.community_code,
                    "building_code": c.building_code, "join_status": c.join_status, "priority": c.priority,
                    "respond_due": _t(c.respond_due), "arrive_due": _t(c.arrive_due), "close_due": _t(c.close_due),
                    "extension_state": c.extension_state, "extended_close_due": _t(c.extended_close_due),
                    "arrival_distance_m": c.arrival_distance_m, "satisfaction": c.satisfaction,
                    "rework_count": c.rework_count, "void_reason": c.void_reason, "version": c.version,
-                   "available_actions": available_actions(c),
-                   "events": [{"seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-                               "actor": e.actor, "at": _t(e.at), "note": e.note} for e in events]})
+                   "available_actions": available_actions(c)})
+    return detail
+
+
+def _cmd_show(args: argparse.Namespace, out: Out) -> int:
+    from access.database import read_session
+    from cases import queries
+    from cases.actions import ACTIONS, REPORT_EVENT
+    from core import clock
+
+    scope = queries.district_scope()
+    engine = _engine(args, create=False)
+    try:
+        with read_session(engine) as session:
+            c = queries.get_case(session, scope, args.case_id)
+            events = queries.case_timeline(session, scope, c.id).to_dict("records")
+    finally:
+        engine.dispose()
+    detail = _case_detail(c, clock.now())
+    detail["events"] = [{"seq": int(e["seq"]), "action": e["action"], "from_state": _text(e["from_state"]),
+                         "to_state": e["to_state"], "actor": e["actor"], "at": _t(e["at"]), "note": _text(e["note"])}
+                        for e in events]
     if args.json:
         out(json.dumps(detail, ensure_ascii=False))
         return 0
     out(f"案件 {c.id}  {constants.SOURCES[c.source].zh} {c.source_id}  [{constants.STATES[c.state].zh} / {c.state}]"
         f"  v{c.version}{'  督办' if c.supervised else ''}")
+    for label, value in _show_lines(c, detail):
+        out(f"  {label}: {value if value not in (None, '') else '-'}")
+    out("  时间线:")
+    for e in detail["events"]:
+        action = e["action"]
+        name = "上报" if action == REPORT_EVENT else ACTIONS[action].zh if action in ACTIONS else action
+        out(f"    {e['seq']:>3}  {e['at']}  {name}({e['action']})  {e['from_state'] or '-'} → {e['to_state']}"
+            f"  by {e['actor']}{'  ' + e['note'] if e['note'] else ''}")
+    return 0
+
+
+def _show_lines(c: Any, detail: dict[str, Any]) -> list[tuple[str, Any]]:
+    from cases.actions import ACTIONS
+
     sub = constants.SUBCATEGORIES.get(c.category, ())
     sub_label = next((s.zh for s in sub if s.key == c.subcategory), c.subcategory or "")
-    for label, value in (
+    close = detail["extended_close_due"] if c.extension_state == "approved" else detail["close_due"] or "-"
+    return [
         ("类别", f"{constants.CATEGORIES[c.category].zh} {sub_label}".strip()),
         ("内容", c.text), ("地址", c.address), ("诉求人", detail["reporter_name"]), ("电话", detail["reporter_phone"]),
         ("位置", f"{c.lon:.6f}, {c.lat:.6f} (EPSG:4490)" if c.lon is not None else None),
         ("网格", f"{c.grid_code} ({c.join_status})" if c.grid_code else c.join_status),
         ("处置人", detail["assignee"] or f"未派单: {c.unrouted_reason}"),
-        ("时限", f"响应 {detail['respond_due'] or '-'} / 到场 {detail['arrive_due'] or '-'} / 办结 "
-                 f"{detail['extended_close_due'] if c.extension_state == 'approved' else detail['close_due'] or '-'}"
+        ("时限", f"响应 {detail['respond_due'] or '-'} / 到场 {detail['arrive_due'] or '-'} / 办结 {close}"
                  f"  [{detail['due']}]"),
         ("满意度", constants.SATISFACTION[c.satisfaction].zh if c.satisfaction else None),
         ("可执行", ", ".join(f"{a}({ACTIONS[a].zh})" for a in detail["available_actions"]) or "-"),
-    ):
-        out(f"  {label}: {value if value not in (None, '') else '-'}")
-    out("  时间线:")
-    for e in events:
-        name = "上报" if e.action == REPORT_EVENT else ACTIONS[e.action].zh if e.action in ACTIONS else e.action
-        out(f"    {e.seq:>3}  {_t(e.at)}  {name}({e.action})  {e.from_state or '-'} → {e.to_state}  by {e.actor}"
-            f"{'  ' + e.note if e.note else ''}")
-    return 0
+    ]
 
 
 def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
@@ -298,7 +320,7 @@ def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
             elif col.startswith("mean_"):
                 values.append(_num(v))
             else:
-                values.append(v)
+                values.append("-" if v is None else str(v))
         return values
 
     _table(heads, [cells(r) for r in report.rows] + [cells({**report.total, "rank": "合计"})], out)

@@ -17,7 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+import pandas as pd
 
 from core import constants
 from core.constants import Sla
@@ -151,16 +154,28 @@ def compute_deadlines(
 
 
 class _CaseLike(Protocol):
-    state: str
-    category: str
-    dispatched_at: datetime | None
-    accepted_at: datetime | None
-    arrived_at: datetime | None
-    respond_due: datetime | None
-    arrive_due: datetime | None
-    close_due: datetime | None
-    extension_state: str | None
-    extended_close_due: datetime | None
+    """What the deadline rules read of a case (a ``store.models.Case``, a ``cases.queries.CaseView``)."""
+
+    @property
+    def state(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def dispatched_at(self) -> datetime | None: ...
+    @property
+    def accepted_at(self) -> datetime | None: ...
+    @property
+    def arrived_at(self) -> datetime | None: ...
+    @property
+    def respond_due(self) -> datetime | None: ...
+    @property
+    def arrive_due(self) -> datetime | None: ...
+    @property
+    def close_due(self) -> datetime | None: ...
+    @property
+    def extension_state(self) -> str | None: ...
+    @property
+    def extended_close_due(self) -> datetime | None: ...
 
 
 def effective_close_due(case: _CaseLike) -> datetime | None:
@@ -210,8 +225,56 @@ def due_status(case: _CaseLike, now: datetime) -> str:
     _, due = pending
     if now > due:
         return "overdue"
+    if case.dispatched_at is None:
+        return "ok"
     span = (due - case.dispatched_at).total_seconds()
     left = (due - now).total_seconds()
     if span > 0 and left < constants.SOON_DUE_SHARE * span:
         return "soon"
     return "ok"
+
+
+#: Case fields the deadline rules read; a frame without one of them counts it as unset.
+DEADLINE_FIELDS: tuple[str, ...] = ("state", "category", "dispatched_at", "accepted_at", "arrived_at", "respond_due",
+                                    "arrive_due", "close_due", "extension_state", "extended_close_due")
+class _DeadlineRow(NamedTuple):
+    """One case's deadline fields (the order of :data:`DEADLINE_FIELDS`)."""
+
+    state: Any
+    category: Any
+    dispatched_at: Any
+    accepted_at: Any
+    arrived_at: Any
+    respond_due: Any
+    arrive_due: Any
+    close_due: Any
+    extension_state: Any
+    extended_close_due: Any
+
+
+def annotate_due(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
+    """``cases`` plus ``due`` (ok/soon/overdue, :func:`due_status`) and ``arrival_pending`` (the
+    pending deadline is the arrival, :func:`pending_deadline`) at ``now``.
+
+    Only :data:`DEADLINE_FIELDS` are read per row (missing columns count as unset).
+    """
+    out = cases.copy()
+    n = len(cases)
+    columns = []
+    for name in DEADLINE_FIELDS:
+        if name in cases.columns:
+            column = cases[name]
+            values = column.astype(object).to_numpy(copy=True)
+            values[column.isna().to_numpy()] = None
+        else:
+            values = np.full(n, None, dtype=object)
+        columns.append(values)
+    due, arrival = [], []
+    for values in zip(*columns, strict=True):
+        case = _DeadlineRow(*values)
+        due.append(due_status(case, now))
+        pending = pending_deadline(case)
+        arrival.append(pending is not None and pending[0] == "arrive")
+    out["due"] = pd.Series(due, index=cases.index, dtype=object)
+    out["arrival_pending"] = pd.Series(arrival, index=cases.index, dtype=bool)
+    return out

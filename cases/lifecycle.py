@@ -1,33 +1,16 @@
-"""THE case state machine: one table of actions, one service function that applies them.
-
-::
-
-    reported ──register──▶ registered ──dispatch──▶ dispatched ──accept──▶ accepted
-       │                       ▲                      │                      │ arrive
-       └──void──▶ voided       └──dispatch── returned ◀──return (退单)        ▼
-                                                            handle ◀──── on_site
-    accepted ─handle─▶ handled   (only categories that need no arrival)      │
-    handled ──verify──▶ verified ──follow_up──▶ followed_up ──close──▶ closed ──archive──▶ archived
-       │  ▲                                       │ (dissatisfied)
-       │  └────────handle──── rework ◀──reopen────┘
-       └──rework──────────────▶ rework
-
-    dispatched, accepted ──reassign (改派: another assignee, who accepts afresh)──▶ dispatched
-
-    side actions (state unchanged): request_extension → approve_extension | refuse_extension
-    (dispatched … rework), supervise (督办; any open state; chief, leader or commander only).
+"""How a case moves: apply one action of the table (:mod:`cases.actions`) to a case and record it.
 
 Every transition checks the table first and raises :class:`core.errors.TransitionError` naming
 the case, its state and the allowed actions, changing nothing. A legal one updates the case,
 appends a :class:`store.models.CaseEvent` (``seq`` = the new version) and bumps ``version`` in
 the same transaction (``UPDATE ... WHERE version = <the version read>``); a stale write raises
-:class:`core.errors.ConflictError`.
+:class:`core.errors.ConflictError`. Roles are not checked here: :func:`cases.commands.act` checks
+the permission table (:mod:`access.policy`) first, and is the one way pages act on a case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -37,71 +20,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from cases import deadlines
+from cases.actions import ACTIONS, ASSIGNEE_KINDS, available_actions, guard
 from core import clock, constants
-from core.errors import ConflictError, InputError, PermissionDenied, TransitionError
+from core.errors import ConflictError, InputError, TransitionError
 from geo.distance import distance_m
-from store.models import Case, CaseEvent, Department, Worker
+from store.models import Case, CaseEvent, Department, Worker, table_of
 
-#: Kinds of assignee a case can have.
-ASSIGNEE_KINDS: tuple[str, ...] = ("worker", "department", "chief")
-#: Roles allowed to raise the supervision flag (督办).
-SUPERVISE_ROLES: frozenset[str] = frozenset({"chief", "leader", "commander"})
-#: States in which extensions can be requested and decided.
-_WORKING_STATES = frozenset({"dispatched", "accepted", "on_site", "handled", "rework"})
-
-
-@dataclass(frozen=True)
-class Action:
-    """One row of the transition table.
-
-    ``to_state`` None means a side action that keeps the state. ``required`` and ``optional``
-    name the keyword fields :func:`transition` accepts for it.
-    """
-
-    key: str
-    zh: str
-    en: str
-    from_states: frozenset[str]
-    to_state: str | None
-    required: tuple[str, ...] = ()
-    optional: tuple[str, ...] = ()
-
-    def text(self, lang: str = "zh") -> str:
-        """The label in ``lang``."""
-        return self.en if lang == "en" else self.zh
-
-
-def _a(key: str, zh: str, en: str, sources: set[str] | frozenset[str], to: str | None,
-       required: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> Action:
-    return Action(key, zh, en, frozenset(sources), to, required, optional)
-
-
-#: The transition table, in the order of the closed loop.
-ACTIONS: dict[str, Action] = {
-    a.key: a
-    for a in (
-        _a("register", "立案", "Register", {"reported"}, "registered"),
-        _a("void", "作废", "Void", {"reported"}, "voided", required=("reason",)),
-        _a("dispatch", "派遣", "Dispatch", {"registered", "returned"}, "dispatched",
-           optional=("assignee_kind", "assignee_id")),
-        _a("return", "退单", "Send back", {"dispatched"}, "returned", required=("reason",)),
-        _a("reassign", "改派", "Reassign", {"dispatched", "accepted"}, "dispatched",
-           required=("assignee_kind", "assignee_id"), optional=("reason",)),
-        _a("accept", "受理", "Accept", {"dispatched"}, "accepted"),
-        _a("arrive", "到场", "Arrive on site", {"accepted"}, "on_site", optional=("no_fix",)),
-        _a("handle", "处置", "Handle", {"accepted", "on_site", "rework"}, "handled"),
-        _a("verify", "核查通过", "Verify", {"handled"}, "verified"),
-        _a("rework", "返工", "Send to rework", {"handled"}, "rework", required=("reason",)),
-        _a("follow_up", "回访", "Follow up", {"verified"}, "followed_up", required=("satisfaction",)),
-        _a("reopen", "不满意重办", "Reopen (dissatisfied)", {"followed_up"}, "rework"),
-        _a("close", "结案", "Close", {"followed_up"}, "closed"),
-        _a("archive", "归档", "Archive", {"closed"}, "archived"),
-        _a("request_extension", "申请延期", "Request extension", _WORKING_STATES, None, required=("until",)),
-        _a("approve_extension", "批准延期", "Approve extension", _WORKING_STATES, None),
-        _a("refuse_extension", "驳回延期", "Refuse extension", _WORKING_STATES, None),
-        _a("supervise", "督办", "Supervise", constants.OPEN_STATES, None),
-    )
-}
 #: Case attributes an action may change (restored when an action fails half-way).
 _MUTABLE: tuple[str, ...] = (
     "state", "assignee_kind", "assignee_id", "unrouted_reason", "registered_at", "dispatched_at", "accepted_at",
@@ -109,28 +33,6 @@ _MUTABLE: tuple[str, ...] = (
     "followed_up_at", "closed_at", "archived_at", "respond_due", "arrive_due", "close_due", "extension_state",
     "extended_close_due", "supervised", "satisfaction", "rework_count", "void_reason", "version",
 )
-#: Label of the event written when a case enters the store (not an action one can take).
-REPORT_EVENT = "report"
-
-
-def _guard(case: Case, action: str) -> str | None:
-    """Why ``action`` is not possible on ``case`` beyond its state, or None."""
-    if action == "handle" and case.category in constants.ARRIVAL_REQUIRED_CATEGORIES and case.arrived_at is None:
-        return "it must be on site first (action 'arrive' records the worker's location)"
-    if action == "reopen" and case.satisfaction != "dissatisfied":
-        return "only a case rated dissatisfied (不满意) can be reopened"
-    if action == "request_extension" and case.extension_state in ("requested", "approved"):
-        return f"an extension is already {case.extension_state}"
-    if action in ("approve_extension", "refuse_extension") and case.extension_state != "requested":
-        return "no extension has been requested"
-    if action == "supervise" and case.supervised:
-        return "it is already supervised (督办)"
-    return None
-
-
-def available_actions(case: Case) -> list[str]:
-    """The actions legal on ``case`` now, in table order (roles are not checked here)."""
-    return [key for key, a in ACTIONS.items() if case.state in a.from_states and _guard(case, key) is None]
 
 
 def _state_label(state: str) -> str:
@@ -218,7 +120,8 @@ def _effect_arrive(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, A
 def _effect_follow_up(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     rating = f["satisfaction"]
     if rating not in constants.SATISFACTION:
-        raise InputError("satisfaction", f"unknown rating {rating!r}", f"use one of {', '.join(constants.SATISFACTION)}")
+        raise InputError("satisfaction", f"unknown rating {rating!r}",
+                         f"use one of {', '.join(constants.SATISFACTION)}")
     case.satisfaction, case.followed_up_at = rating, at
     return f"satisfaction {rating} ({constants.SATISFACTION[rating].zh})"
 
@@ -236,10 +139,6 @@ def _effect_request_extension(case: Case, at: datetime, f: dict[str, Any], ctx: 
 
 
 def _effect_supervise(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
-    role = ctx["actor_role"]
-    if role not in SUPERVISE_ROLES:
-        msg = f"only {', '.join(sorted(SUPERVISE_ROLES))} may supervise (督办) case {case.id}; actor role is {role!r}"
-        raise PermissionDenied(msg)
     case.supervised = True
     return ""
 
@@ -308,11 +207,10 @@ def _conflict(case_id: int, version: int | None) -> ConflictError:
 
 
 def apply(
-    case: Case,
+    case: Any,
     action: str,
     *,
     actor: str,
-    actor_role: str | None = None,
     at: datetime | None = None,
     note: str | None = None,
     lon: float | None = None,
@@ -336,7 +234,7 @@ def apply(
         raise TransitionError(f"case {case.id}: unknown action {action!r}; actions are {', '.join(ACTIONS)}")
     if case.state not in spec.from_states:
         raise _refuse(case, action, f"{action} needs state {' or '.join(sorted(spec.from_states))}")
-    why = _guard(case, action)
+    why = guard(case, action)
     if why:
         raise _refuse(case, action, why)
     allowed = set(spec.required) | set(spec.optional)
@@ -349,7 +247,7 @@ def apply(
         raise _refuse(case, action, f"{', '.join(missing)} is required")
 
     at = at or clock.now()
-    ctx = {"lon": lon, "lat": lat, "actor": actor, "actor_role": actor_role, "sla": sla, "metric_crs": metric_crs,
+    ctx = {"lon": lon, "lat": lat, "actor": actor, "sla": sla, "metric_crs": metric_crs,
            "check_assignee": check_assignee}
     old_version, from_state = case.version, case.state
     before = {name: getattr(case, name) for name in _MUTABLE}
@@ -374,7 +272,6 @@ def transition(
     action: str,
     *,
     actor: str,
-    actor_role: str | None = None,
     expected_version: int | None = None,
     at: datetime | None = None,
     note: str | None = None,
@@ -398,8 +295,6 @@ def transition(
         Key of :data:`ACTIONS`.
     actor : str
         Who acts (account name or staff number); written to the event.
-    actor_role : str, optional
-        Role key of ``core.constants.ROLES``; needed for ``supervise``.
     expected_version : int, optional
         The version the caller saw; a different current version raises ConflictError.
     at : datetime, optional
@@ -432,6 +327,7 @@ def transition(
     InputError, PermissionDenied
         A field is wrong, or the actor's role may not do this.
     """
+    case: Case | None
     if isinstance(case_id, Case):
         case, case_id = case_id, case_id.id
     else:
@@ -445,7 +341,7 @@ def transition(
     # the rules run on a plain copy; the case object only takes the values once they are written,
     # so it never becomes dirty (no unit-of-work flush at commit: dispatch is the hot path)
     draft = _Draft(case)
-    event = apply(draft, action, actor=actor, actor_role=actor_role, at=at, note=note, lon=lon, lat=lat, sla=sla,
+    event = apply(draft, action, actor=actor, at=at, note=note, lon=lon, lat=lat, sla=sla,
                   metric_crs=metric_crs, check_assignee=lambda kind, ident: _check_assignee(session, kind, ident),
                   **fields)
     changes = {name: value for name in _MUTABLE if (value := getattr(draft, name)) != getattr(case, name)}
@@ -475,7 +371,7 @@ class _Draft:
 
 
 _COLUMNS: tuple[str, ...] = tuple(column.key for column in Case.__table__.columns)
-_INSERT_EVENT = insert(CaseEvent.__table__)
+_INSERT_EVENT = insert(table_of(CaseEvent))
 _SELECT_CASE = select(Case).where(Case.id == bindparam("case_key"))
 _UPDATES: dict[tuple[str, ...], Any] = {}
 
@@ -485,48 +381,9 @@ def _update_statement(names: tuple[str, ...]) -> Any:
     set of changed columns (statement construction is most of a transition's CPU otherwise)."""
     statement = _UPDATES.get(names)
     if statement is None:
-        table = Case.__table__
+        table = table_of(Case)
         statement = update(table).where(table.c.id == bindparam("case_key"),
                                         table.c.version == bindparam("version_read"))
         statement = statement.values({name: bindparam(name) for name in names})
         _UPDATES[names] = statement
     return statement
-
-
-def report(session: Session, *, actor: str, at: datetime | None = None, note: str | None = None,
-           **values: Any) -> Case:
-    """Add one new case in state ``reported`` with its first event (for single reports:
-    随手拍, patrols, superiors' tasks; files go through :func:`intake.pipeline.import_file`).
-
-    Parameters
-    ----------
-    session : Session
-        Open session; the case is flushed, committed by the caller.
-    actor : str
-        Who reports (account or staff number).
-    at : datetime, optional
-        Time of the event; default now. ``values['reported_at']`` defaults to it.
-    note : str, optional
-        Text for the event (e.g. the routing decision).
-    **values
-        Columns of :class:`store.models.Case` (``source``, ``source_id``, ``category`` ... ).
-
-    Returns
-    -------
-    Case
-    """
-    at = at or clock.now()
-    values.setdefault("reported_at", at)
-    values.setdefault("text", "")
-    values.setdefault("priority", "normal")
-    for key, allowed in (("source", constants.SOURCES), ("category", constants.CATEGORIES),
-                         ("priority", constants.PRIORITIES)):
-        if values.get(key) not in allowed:
-            raise InputError(key, f"unknown {key} {values.get(key)!r}", f"use one of {', '.join(allowed)}")
-    case = Case(state="reported", version=1, supervised=False, rework_count=0, **values)
-    session.add(case)
-    session.flush()
-    session.add(CaseEvent(case_id=case.id, seq=1, action=REPORT_EVENT, from_state=None, to_state="reported",
-                          actor=actor, at=at, note=note, lon=values.get("lon"), lat=values.get("lat")))
-    session.flush()
-    return case

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ def _line_of_rule(text: str, number: int) -> int | None:
     return None
 
 
-def _as_list(value: Any, key: str, fail) -> list[str]:  # noqa: ANN001 - local error factory
+def _as_list(value: Any, key: str, fail: Callable[[str, str], None]) -> list[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
@@ -110,7 +110,7 @@ def _as_list(value: Any, key: str, fail) -> list[str]:  # noqa: ANN001 - local e
     return value
 
 
-def _check_target(value: Any, key: str, departments: tuple[str, ...], fail) -> str:  # noqa: ANN001
+def _check_target(value: Any, key: str, departments: tuple[str, ...], fail: Callable[[str, str], None]) -> str:
     if not isinstance(value, str):
         fail(f"{key} must be a string", f'write {key} = "grid_worker", "community_chief" or "department:<name>"')
     if value in ("grid_worker", "community_chief"):
@@ -159,39 +159,43 @@ def parse_rules(text: str, *, path: str = "routing.toml") -> RuleSet:
     raw_rules = data.get("rule", [])
     if not isinstance(raw_rules, list) or not raw_rules:
         raise InputError(path, "no [[rule]] tables", "add at least one rule, e.g. [[rule]] target = \"grid_worker\"")
-    rules = []
-    for number, raw in enumerate(raw_rules, start=1):
-        line = _line_of_rule(text, number)
-        where = f"rule {number}" + (f" (line {line})" if line else "")
-
-        def fail(problem: str, fix: str, _where: str = where) -> None:
-            raise InputError(path, problem, fix, where=_where)
-
-        extra = sorted(set(raw) - _RULE_KEYS)
-        if extra:
-            fail(f"unknown key(s) {', '.join(extra)}", f"use only {', '.join(sorted(_RULE_KEYS))}")
-        if "target" not in raw:
-            fail("has no target", 'add target = "grid_worker" (or community_chief, department:<name>)')
-        target = _check_target(raw["target"], "target", departments, fail)
-        fallback = _check_target(raw["fallback"], "fallback", departments, fail) if "fallback" in raw else None
-        values: dict[str, Any] = {}
-        for key, allowed in (("category", constants.CATEGORIES), ("subcategory", _SUBCATEGORY_KEYS),
-                             ("source", constants.SOURCES)):
-            if key in raw:
-                items = _as_list(raw[key], key, fail)
-                bad = [v for v in items if v not in allowed]
-                if bad:
-                    fail(f"{key} {', '.join(map(repr, bad))} unknown", f"use keys from {', '.join(sorted(allowed))}")
-                values[key] = frozenset(items)
-        if "area" in raw:
-            areas = _as_list(raw["area"], "area", fail)
-            bad = [a for a in areas if not a.isdigit()]
-            if bad:
-                fail(f"area {', '.join(map(repr, bad))} is not a code prefix", "write digits only, e.g. \"370811004\"")
-            values["area"] = tuple(areas)
-        name = raw.get("name") or f"rule {number}"
-        rules.append(Rule(number=number, name=str(name), target=target, fallback=fallback, **values))
+    rules = [_parse_rule(raw, number, text=text, path=path, departments=departments)
+             for number, raw in enumerate(raw_rules, start=1)]
     return RuleSet(rules=tuple(rules), departments=departments, path=path)
+
+
+def _parse_rule(raw: dict[str, Any], number: int, *, text: str, path: str, departments: tuple[str, ...]) -> Rule:
+    """One ``[[rule]]`` table, checked (errors name the rule number and line)."""
+    line = _line_of_rule(text, number)
+    where = f"rule {number}" + (f" (line {line})" if line else "")
+
+    def fail(problem: str, fix: str) -> None:
+        raise InputError(path, problem, fix, where=where)
+
+    extra = sorted(set(raw) - _RULE_KEYS)
+    if extra:
+        fail(f"unknown key(s) {', '.join(extra)}", f"use only {', '.join(sorted(_RULE_KEYS))}")
+    if "target" not in raw:
+        fail("has no target", 'add target = "grid_worker" (or community_chief, department:<name>)')
+    target = _check_target(raw["target"], "target", departments, fail)
+    fallback = _check_target(raw["fallback"], "fallback", departments, fail) if "fallback" in raw else None
+    values: dict[str, Any] = {}
+    for key, allowed in (("category", constants.CATEGORIES), ("subcategory", _SUBCATEGORY_KEYS),
+                         ("source", constants.SOURCES)):
+        if key in raw:
+            items = _as_list(raw[key], key, fail)
+            bad = [v for v in items if v not in allowed]
+            if bad:
+                fail(f"{key} {', '.join(map(repr, bad))} unknown", f"use keys from {', '.join(sorted(allowed))}")
+            values[key] = frozenset(items)
+    if "area" in raw:
+        areas = _as_list(raw["area"], "area", fail)
+        bad = [a for a in areas if not a.isdigit()]
+        if bad:
+            fail(f"area {', '.join(map(repr, bad))} is not a code prefix", "write digits only, e.g. \"370811004\"")
+        values["area"] = tuple(areas)
+    name = raw.get("name") or f"rule {number}"
+    return Rule(number=number, name=str(name), target=target, fallback=fallback, **values)
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:

@@ -1,5 +1,6 @@
 """The one place for the project's constants: CRSs, hierarchy levels, categories, sources,
-case states, priorities, SLA defaults, four-visit categories and roles.
+case states, priorities, SLA defaults and four-visit categories (roles and what they may do:
+``access.policy``).
 
 Every code here is a stable English key; Chinese and English labels live beside it so that
 pages and reports never spell a label themselves.
@@ -236,17 +237,9 @@ VISIT_ON_SITE_M = 50.0
 #: An arrival (到场) uses the worker's latest GPS fix only when it is at most this old (minutes).
 ARRIVAL_FIX_MAX_AGE_MINUTES = 15
 
-# --- Roles --------------------------------------------------------------------------------
-ROLES: dict[str, Label] = {
-    r.key: r
-    for r in (
-        Label("admin", "系统管理员", "Administrator"),
-        Label("commander", "指挥中心值班员", "Command-centre operator"),
-        Label("chief", "网格长", "Grid chief"),
-        Label("worker", "网格员", "Grid worker"),
-        Label("leader", "领导", "Leader"),
-    )
-}
+# --- Command map -----------------------------------------------------------------------------
+#: Above this many matching cases the command map shows per-grid totals instead of points.
+POINT_LIMIT = 5_000
 
 # --- KPI grades -----------------------------------------------------------------------------
 #: Rate thresholds for green / yellow grades (below yellow is red).

@@ -41,3 +41,10 @@ class TransitionError(GridCommandError):
 
 class PermissionDenied(GridCommandError):
     """The caller's role or scope does not allow this."""
+
+
+class NotFound(GridCommandError):
+    """No such record in the caller's view: it does not exist, or it lies outside the caller's scope.
+
+    The two are deliberately indistinguishable, so that nobody learns another area's record ids.
+    """

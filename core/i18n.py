@@ -159,8 +159,6 @@ TEXT: dict[str, dict[str, str]] = {
     "arrive_lat": {"zh": "纬度", "en": "Latitude"},
     "arrive_without_position": {"zh": "无定位：只记录到场时间（不记录位置和距离，轨迹中注明）",
                                 "en": "No GPS fix: record the arrival time only (no position or distance; noted in the timeline)"},
-    "arrive_need_position": {"zh": "请同时填写经度和纬度，或勾选“无定位”。",
-                             "en": "Enter both longitude and latitude, or tick “no GPS fix”."},
     "arrive_distance": {"zh": "到场位置距案件 {distance} 米。", "en": "Arrival position is {distance} m from the case."},
     # sign-in and audit (views/login.py, views/audit.py, views/_auth.py)
     "auth_title": {"zh": "网格指挥台 · 登录", "en": "Grid Command · Sign in"},

@@ -16,6 +16,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
@@ -23,14 +24,16 @@ from sqlalchemy import Engine, func, select
 from cases import deadlines, routing
 from cases.lifecycle import apply
 from core import clock
+from core.constants import Sla
 from core.errors import InputError
 from core.settings import load_settings
-from intake.pipeline import bulk_insert, import_file
+from demo.people import seed_people
+from intake.files import import_file
 from store import db
-from store.models import Case, CaseEvent, Worker
+from store.bulk import bulk_insert
+from store.models import Case, CaseEvent, Worker, table_of
+from workforce.workers import load_workers
 
-#: 岗位 in workers.csv -> worker role in the store.
-POSTS: dict[str, str] = {"专职网格员": "worker", "兼职网格员": "worker", "机动网格员": "worker", "网格长": "chief"}
 #: 满意度 in incidents.csv -> satisfaction key.
 RATINGS: dict[str, str] = {"满意": "satisfied", "基本满意": "basically_satisfied", "不满意": "dissatisfied"}
 #: Share of still-open cases left in each open state (the rest of the loop is replayed).
@@ -59,30 +62,6 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
-def load_workers(session, path: Path) -> int:  # noqa: ANN001 - Session
-    """Add the workers of ``workers.csv`` (工号, 姓名, 手机号, 网格编码, 社区编码, 岗位) that the
-    store lacks; returns how many were added."""
-    frame = _read_csv(path)
-    missing = [c for c in ("工号", "姓名", "手机号", "网格编码", "社区编码", "岗位") if c not in frame]
-    if missing:
-        raise InputError(str(path), f"missing column(s) {', '.join(missing)}", "regenerate the demo data")
-    existing = set(session.scalars(select(Worker.id)))
-    added = 0
-    for i, row in frame.iterrows():
-        if row["工号"] in existing:
-            continue
-        role = POSTS.get(row["岗位"])
-        if role is None:
-            raise InputError(str(path), f"unknown 岗位 {row['岗位']!r}", f"use one of {', '.join(POSTS)}",
-                             where=f"row {i + 2}")
-        session.add(Worker(id=row["工号"], name=row["姓名"], phone=row["手机号"] or None, role=role,
-                           grid_code=row["网格编码"] or None, community_code=row["社区编码"] or None,
-                           active=row["工号"] not in VACANT_POSTS))
-        added += 1
-    session.flush()
-    return added
-
-
 def _shifted_copy(path: Path, now: datetime, out_dir: Path) -> tuple[Path, timedelta, pd.DataFrame]:
     frame = _read_csv(path)
     reported = pd.to_datetime(frame["受理时间"], errors="coerce")
@@ -105,17 +84,18 @@ class _Replay:
     """Drives one case through the lifecycle rules (:func:`cases.lifecycle.apply`) in memory with
     plausible times and actors; the events are collected for one bulk insert."""
 
-    def __init__(self, case: Case, rng: random.Random, now: datetime, sla, check, events: list) -> None:  # noqa: ANN001
+    def __init__(self, case: Case, rng: random.Random, now: datetime, sla: dict[str, Sla],
+                 check: Callable[[str, str], None], events: list[dict[str, Any]]) -> None:
         self.case, self.rng, self.now, self.sla, self.check, self.events = case, rng, now, sla, check, events
         self.t = case.reported_at
 
-    def step(self, action: str, minutes: float, *, actor: str = COMMANDER, **fields) -> None:  # noqa: ANN003
+    def step(self, action: str, minutes: float, *, actor: str = COMMANDER, **fields: Any) -> None:
         if (action, self.case.state) in (("register", "dispatched"), ("dispatch", "dispatched")):
             return  # dispatched by hand from the unrouted queue already
         self.t = min(self.t + timedelta(minutes=max(1.0, minutes)), self.now - timedelta(minutes=1))
-        extra = {}
+        extra: dict[str, Any] = {}
         if action == "arrive":
-            extra["lon"], extra["lat"] = _near(self.rng, self.case.lon, self.case.lat,
+            extra["lon"], extra["lat"] = _near(self.rng, float(self.case.lon or 0.0), float(self.case.lat or 0.0),
                                                300 if self.rng.random() < 0.03 else 60)
         if action == "dispatch":
             extra["sla"] = self.sla
@@ -133,7 +113,7 @@ def _replay_closed(r: _Replay, closed_at: datetime, rating: str | None, archive_
     r.step("register", total * 0.02)
     r.step("dispatch", total * 0.03)
     if rng.random() < 0.04:
-        r.step("supervise", total * 0.01, actor=CHIEF, actor_role="chief", note="请加快办理")
+        r.step("supervise", total * 0.01, actor=CHIEF, note="请加快办理")
     r.step("accept", total * 0.05, actor=r.assignee)
     if rng.random() < 0.05 and r.case.close_due:
         r.step("request_extension", total * 0.02, actor=r.assignee, until=r.case.close_due + timedelta(days=3),
@@ -156,6 +136,7 @@ def _replay_closed(r: _Replay, closed_at: datetime, rating: str | None, archive_
 
 
 def _replay_open(r: _Replay, target: str) -> None:
+    """Leave the case in the open state ``target`` (a few on the way are supervised or extended)."""
     rng = r.rng
     minutes = {"register": rng.uniform(5, 60), "dispatch": rng.uniform(5, 90), "accept": rng.uniform(5, 120),
                "arrive": rng.uniform(10, 240), "handle": rng.uniform(60, 60 * 24), "verify": rng.uniform(30, 600),
@@ -170,12 +151,18 @@ def _replay_open(r: _Replay, target: str) -> None:
         return
     r.step("dispatch", minutes["dispatch"])
     if rng.random() < 0.06:
-        r.step("supervise", 60, actor=CHIEF, actor_role="chief", note="群众反映强烈，请限时办结")
+        r.step("supervise", 60, actor=CHIEF, note="群众反映强烈，请限时办结")
     if target == "dispatched":
         return
     if target == "returned":
         r.step("return", minutes["accept"], actor=r.assignee, reason="不属于本网格职责，请重新派单")
         return
+    _replay_accepted(r, target, minutes)
+
+
+def _replay_accepted(r: _Replay, target: str, minutes: dict[str, float]) -> None:
+    """The rest of :func:`_replay_open` from acceptance on."""
+    rng = r.rng
     r.step("accept", minutes["accept"], actor=r.assignee)
     if rng.random() < 0.08 and r.case.close_due:
         r.step("request_extension", 30, actor=r.assignee, until=r.case.close_due + timedelta(days=2),
@@ -194,7 +181,8 @@ def _replay_open(r: _Replay, target: str) -> None:
     r.step("verify", minutes["verify"])
     if target == "verified":
         return
-    r.step("follow_up", minutes["follow_up"], satisfaction=rng.choice(["satisfied", "satisfied", "basically_satisfied"]))
+    rating = rng.choice(["satisfied", "satisfied", "basically_satisfied"])
+    r.step("follow_up", minutes["follow_up"], satisfaction=rating)
 
 
 def _pick_open_state(rng: random.Random) -> str:
@@ -246,7 +234,7 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
     rules = routing.load_rules(settings.routing_rules_path)
     sla = deadlines.sla_table(settings.sla)
     with factory() as session, session.begin(), tempfile.TemporaryDirectory() as tmp:
-        workers = load_workers(session, demo_dir / "workers.csv")
+        workers = load_workers(session, demo_dir / "workers.csv", inactive=VACANT_POSTS)
         routing.sync_departments(session, rules)
         shifted, shift, frame = _shifted_copy(demo_dir / "incidents.csv", now, Path(tmp))
         log(f"workers added: {workers}; importing {len(frame)} incidents (timeline shifted by {shift.days} days)")
@@ -281,7 +269,7 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
                 _replay_open(replay, _pick_open_state(rng))
         session.flush()
         if events:
-            bulk_insert(session, CaseEvent.__table__, events)
+            bulk_insert(session, table_of(CaseEvent), events)
         states = dict(session.execute(select(Case.state, func.count()).group_by(Case.state)).all())
     people = _seed_people(engine, demo_dir, hierarchy, now, log)
     spread = ", ".join(f"{k} {v}" for k, v in sorted(states.items(), key=lambda kv: -kv[1]))
@@ -290,11 +278,7 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
 
 
 def _seed_people(engine: Engine, demo_dir: Path, hierarchy: Path, now: datetime, log: Callable[[str], None]) -> str:
-    """Accounts, households, visits and tracks (demo.people, when that module exists)."""
-    try:
-        from demo.people import seed_people
-    except ImportError:
-        return ""
+    """Accounts, households, visits and tracks (:func:`demo.people.seed_people`)."""
     if not hierarchy.is_file():
         return ""
     with db.session_factory(engine)() as session, session.begin():

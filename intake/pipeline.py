@@ -1,190 +1,86 @@
-"""Import 12345 exports (CSV/XLSX/GeoJSON) as cases: check, join, route, dedupe, bulk insert.
+"""THE way into the store: :func:`submit` takes records from any channel and, record by record,
+normalises them, joins them onto the hierarchy, routes them, drops duplicates and inserts each new
+case with its first event, with one audit entry for the submission.
 
-One call is one transaction: rows are checked and joined onto the hierarchy first, then all new
-cases and their first events are inserted with bulk statements; any failure rolls everything
-back. Bad rows go to a rejects CSV (UTF-8 with BOM, opens in Excel/WPS) naming the row, the
-column, the reason and the fix, followed by the row's own cells so it can be corrected and
-imported again. Re-importing a file adds nothing (dedupe on source + source id).
+A file import (:mod:`intake.files`) is a thin adapter on top; API channels call the same
+function. One call is one transaction of the caller: rows are checked and joined first, then all
+new cases and their first events are inserted with bulk statements, so any failure leaves the
+store as it was. Duplicates are recognised by (source, source id): submitting a record twice adds
+nothing and returns the first case's id.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import ARRAY, Engine, String, any_, bindparam, insert, select
-from sqlalchemy import Table as DbTable
+from sqlalchemy import ARRAY, String, any_, bindparam, select
 from sqlalchemy.orm import Session
 
 from access import audit
 from cases import routing
-from cases.lifecycle import REPORT_EVENT
+from cases.actions import REPORT_EVENT
 from core import clock, constants
-from core.constants import Label
 from core.errors import InputError
-from intake.tables import Table, read_table
-from metrics import kpi
+from intake.normalise import Problems, hierarchy_index, join_hierarchy, normalise
+from metrics.kpi import settled_measures
 from store import rollup
-from store.models import Case, CaseEvent
+from store.bulk import bulk_insert
+from store.models import Case, CaseEvent, table_of
 
-#: Join statuses that make a row unusable (sent to the rejects file).
-REJECTED_JOIN_STATUSES = frozenset({"missing_coordinates", "invalid_coordinates"})
 _CHUNK = 2000
+#: Case columns an intake record fills (besides state, assignee and bookkeeping).
+_CASE_FIELDS: tuple[str, ...] = (
+    "source", "source_id", "category", "subcategory", "text", "address", "reporter_name", "reporter_phone", "lon",
+    "lat", "street_code", "community_code", "grid_code", "building_code", "join_status", "priority", "reported_at",
+)
 
 
 @dataclass(frozen=True)
-class ImportResult:
-    """Outcome of one import: counts and the rejects file (None when nothing was rejected)."""
+class Outcome:
+    """What became of one record.
 
-    rows: int
-    added: int
-    duplicates: int
-    rejected: int
-    unrouted: int
-    rejects_path: Path | None
+    ``status`` is ``added`` (a new case), ``duplicate`` (the case with the same source and source
+    id; ``case_id`` is that case when it was stored before) or ``rejected`` (``problems`` say why:
+    ``(field, reason, fix)`` each).
+    """
 
-
-def _label_lookup(labels: Mapping[str, Label], extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    table = {}
-    for key, label in labels.items():
-        for text in (key, label.zh, label.en):
-            table[text.strip().lower()] = key
-    table.update({k.lower(): v for k, v in (extra or {}).items()})
-    return table
+    position: int
+    status: str
+    case_id: int | None = None
+    routed: bool = False
+    problems: tuple[tuple[str, str, str], ...] = ()
 
 
-_SOURCES = _label_lookup(constants.SOURCES, {"12345": "hotline_12345", "热线": "hotline_12345",
-                                             "巡查": "patrol", "视频": "video", "交办": "superior"})
-_CATEGORIES = _label_lookup(constants.CATEGORIES)
-_PRIORITIES = _label_lookup(constants.PRIORITIES, {"特急": "urgent", "紧急": "high", "一般": "normal",
-                                                   "普通": "normal"})
-_SUBCATEGORIES = {cat: _label_lookup({s.key: s for s in subs}) for cat, subs in constants.SUBCATEGORIES.items()}
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of one :func:`submit`: one :class:`Outcome` per record, in record order."""
+
+    channel: str
+    outcomes: tuple[Outcome, ...]
+
+    def count(self, status: str) -> int:
+        """How many records ended with ``status``."""
+        return sum(o.status == status for o in self.outcomes)
+
+    @property
+    def unrouted(self) -> int:
+        """New cases the routing rules could not place (they wait in the unrouted queue)."""
+        return sum(o.status == "added" and not o.routed for o in self.outcomes)
 
 
-def _hierarchy_index(hierarchy: Any) -> Any:
-    """A join index from a path, a dict of layers, or an object that already has ``join``."""
-    if hasattr(hierarchy, "join"):
-        return hierarchy
-    import geo
-
-    if isinstance(hierarchy, Mapping):
-        return geo.HierarchyIndex(hierarchy)
-    if hierarchy is None:
-        from core.settings import load_settings
-
-        hierarchy = load_settings().hierarchy_path
-    path = Path(hierarchy)
-    if not path.exists():
-        raise InputError(str(path), "hierarchy file not found",
-                         "build it with `python -m geo build ...` or pass --hierarchy")
-    return geo.HierarchyIndex(geo.read_hierarchy(path))
-
-
-class _Problems:
-    """Problems per row index: (header, reason, fix)."""
-
-    def __init__(self, table: Table) -> None:
-        self.table = table
-        self.by_row: dict[int, list[tuple[str, str, str]]] = {}
-
-    def add(self, rows: np.ndarray | list[int], key: str, reason: str, fix: str) -> None:
-        header = self.table.headers.get(key, key)
-        for i in rows:
-            self.by_row.setdefault(int(i), []).append((header, reason.format(value=self.table.frame.at[int(i), key]
-                                                                              if key in self.table.frame else ""), fix))
-
-
-def _map_values(problems: _Problems, key: str, lookup: dict[str, str], default: str | None, fix: str) -> pd.Series:
-    frame = problems.table.frame
-    if key not in frame:
-        return pd.Series([default] * len(frame), index=frame.index, dtype=object)
-    raw = frame[key]
-    mapped = raw.str.lower().map(lookup)
-    empty = raw == ""
-    mapped = mapped.where(~empty, default)
-    if default is None:
-        problems.add(np.flatnonzero(empty.to_numpy()), key, "the value is empty", fix)
-    problems.add(np.flatnonzero((mapped.isna() & ~empty).to_numpy()), key, "unknown value '{value}'", fix)
-    return mapped.astype(object)
-
-
-def _parse_times(series: pd.Series) -> pd.Series:
-    parsed = pd.to_datetime(series.where(series != ""), errors="coerce", format="mixed")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(constants.LOCAL_TIMEZONE).dt.tz_localize(None)
-    return parsed
-
-
-def _check(table: Table, default_source: str) -> tuple[pd.DataFrame, _Problems]:
-    """Normalised values of every row, and the problems found."""
-    frame = table.frame
-    problems = _Problems(table)
-    out = pd.DataFrame(index=frame.index)
-    out["source"] = _map_values(problems, "source", _SOURCES, default_source,
-                                f"use one of {', '.join(s.zh for s in constants.SOURCES.values())}")
-    ids = frame["source_id"]
-    problems.add(np.flatnonzero((ids == "").to_numpy()), "source_id", "the order number is empty",
-                 "fill in the 12345 order number (工单编号)")
-    out["source_id"] = ids
-    out["category"] = _map_values(problems, "category", _CATEGORIES, None,
-                                  f"use one of {', '.join(c.zh for c in constants.CATEGORIES.values())}")
-    subs = []
-    if "subcategory" in frame:
-        for i, (cat, raw) in enumerate(zip(out["category"], frame["subcategory"], strict=True)):
-            if not raw:
-                subs.append(None)
-                continue
-            key = _SUBCATEGORIES.get(cat, {}).get(raw.lower()) if isinstance(cat, str) else None
-            if key is None and isinstance(cat, str):
-                allowed = ", ".join(s.zh for s in constants.SUBCATEGORIES[cat])
-                problems.add([i], "subcategory", "unknown value '{value}' for this category", f"use one of {allowed}")
-            subs.append(key)
-    else:
-        subs = [None] * len(frame)
-    out["subcategory"] = subs
-    out["priority"] = _map_values(problems, "priority", _PRIORITIES, "normal",
-                                  f"use one of {', '.join(p.zh for p in constants.PRIORITIES.values())}")
-    times = _parse_times(frame["reported_at"])
-    problems.add(np.flatnonzero(times.isna().to_numpy()), "reported_at", "'{value}' is not a date and time",
-                 "write it as 2026-11-16 09:30:00")
-    out["reported_at"] = times
-    for key in ("text", "address", "reporter_name", "reporter_phone"):
-        out[key] = frame[key].where(frame[key] != "", None) if key in frame else None
-    out["text"] = out["text"].fillna("") if "text" in frame else ""
-    out["lon_raw"] = frame["lon"]  # text: the join tells missing ("") from invalid ("abc")
-    out["lat_raw"] = frame["lat"]
-    return out, problems
-
-
-def _join(out: pd.DataFrame, problems: _Problems, index: Any, *, coords: str, snap_m: float) -> pd.DataFrame:
-    joined = index.join(out["lon_raw"].to_numpy(dtype=object), out["lat_raw"].to_numpy(dtype=object),
-                        coords=coords, snap_m=snap_m)
-    joined = joined.reset_index(drop=True)
-    if len(joined) != len(out):
-        msg = f"hierarchy join returned {len(joined)} rows for {len(out)} incidents"
-        raise RuntimeError(msg)
-    status = joined["join_status"].astype(str).to_numpy()
-    for st, reason, fix in (
-        ("missing_coordinates", "no coordinates", "fill in 经度/纬度 (longitude/latitude in degrees)"),
-        ("invalid_coordinates", "coordinates are not a longitude/latitude ('{value}')",
-         "write decimal degrees, e.g. 116.587 and 35.415"),
-    ):
-        problems.add(np.flatnonzero(status == st), "lon", reason, fix)
-    for key in ("street_code", "community_code", "grid_code", "building_code", "join_status"):
-        values = joined[key].astype(object) if key in joined else pd.Series([None] * len(out), dtype=object)
-        out[key] = values.where(values.notna(), None).to_numpy()
-        out[key] = out[key].replace({"": None})
-    lon = joined["lon"].to_numpy(dtype=float)
-    lat = joined["lat"].to_numpy(dtype=float)
-    out["lon"] = np.where(np.isfinite(lon), lon, np.nan)
-    out["lat"] = np.where(np.isfinite(lat), lat, np.nan)
-    return out
+def records_frame(records: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Records as text cells keyed by case field, index 0..n-1, the required fields present."""
+    frame = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
+    frame = frame.reset_index(drop=True)
+    keys = [k for k in constants.CASE_IMPORT_HEADERS if k in frame or k in constants.CASE_IMPORT_REQUIRED]
+    return pd.DataFrame({
+        key: (frame[key].where(frame[key].notna(), "").astype(str).str.strip() if key in frame
+              else pd.Series("", index=frame.index, dtype=object))
+        for key in keys
+    }, index=frame.index)
 
 
 def _among(session: Session, ids: list[str]) -> Any:
@@ -195,208 +91,184 @@ def _among(session: Session, ids: list[str]) -> Any:
     return Case.source_id.in_(ids)
 
 
-def _existing_ids(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+def _stored_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Case ids of the (source, source id) keys already stored."""
+    found: dict[tuple[str, str], int] = {}
     by_source: dict[str, list[str]] = {}
     for source, sid in keys:
         by_source.setdefault(source, []).append(sid)
     for source, ids in by_source.items():
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            rows = session.execute(select(Case.source_id).where(Case.source == source, _among(session, chunk)))
-            found.update((source, sid) for (sid,) in rows)
+            rows = session.execute(select(Case.source_id, Case.id).where(Case.source == source,
+                                                                         _among(session, chunk)))
+            found.update(((source, sid), cid) for sid, cid in rows)
     return found
 
 
-def bulk_insert(session: Session, table: DbTable, rows: list[dict[str, Any]]) -> None:
-    """Insert many rows in the session's transaction: ``COPY`` on PostgreSQL (psycopg), one
-    executemany elsewhere. Every row must have the same keys."""
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
-        names = list(rows[0])
-        columns = ", ".join(f'"{name}"' for name in names)
-        cursor = connection.connection.dbapi_connection.cursor()
-        try:
-            with cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-                for row in rows:
-                    copy.write_row([row[name] for name in names])
-        finally:
-            cursor.close()
-        return
-    session.execute(insert(table), rows)
-
-
 def _insert_cases(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert new cases with one executemany; return their ids in the order of ``rows``.
-
-    The ids are read back through the unique (source, source_id) index, which works the same on
-    every backend (RETURNING with guaranteed order falls back to one row per statement on SQLite).
-    """
+    """Insert new cases in bulk; return their ids in the order of ``rows`` (read back through the
+    unique (source, source_id) index, the same on every backend)."""
     if not rows:
         return []
-    bulk_insert(session, Case.__table__, rows)
-    ids: dict[tuple[str, str], int] = {}
-    by_source: dict[str, list[str]] = {}
-    for row in rows:
-        by_source.setdefault(row["source"], []).append(row["source_id"])
-    for source, source_ids in by_source.items():
-        for start in range(0, len(source_ids), _CHUNK):
-            chunk = source_ids[start:start + _CHUNK]
-            found = session.execute(select(Case.source_id, Case.id).where(Case.source == source,
-                                                                           _among(session, chunk)))
-            ids.update(((source, sid), cid) for sid, cid in found)
+    bulk_insert(session, table_of(Case), rows)
+    ids = _stored_ids(session, [(row["source"], row["source_id"]) for row in rows])
     return [ids[(row["source"], row["source_id"])] for row in rows]
 
 
 def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        bulk_insert(session, CaseEvent.__table__, rows)
+    bulk_insert(session, table_of(CaseEvent), rows)
 
 
-def _write_rejects(path: Path, table: Table, problems: _Problems) -> None:
-    records = []
-    for i in sorted(problems.by_row):
-        found = problems.by_row[i]
-        record = {
-            "row": table.row_labels[i],
-            "column": "; ".join(dict.fromkeys(h for h, _, _ in found)),
-            "reason": "; ".join(r for _, r, _ in found),
-            "fix": "; ".join(dict.fromkeys(f for _, _, f in found)),
-        }
-        record.update({str(k): v for k, v in table.original.iloc[i].items()})
-        records.append(record)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".rejects-", suffix=".csv", dir=path.parent)
-    os.close(fd)
-    try:
-        pd.DataFrame(records).to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _objects(series: pd.Series) -> list[Any]:
-    """A column as a list of plain Python values, ``None`` for missing ones."""
-    return series.astype(object).where(series.notna(), None).tolist()
-
-
-def import_file(
-    target: Session | Engine,
-    path: str | Path,
-    *,
-    hierarchy: Any = None,
-    actor: str = "import",
-    rejects_path: str | Path | None = None,
-    source: str = "hotline_12345",
-    coords: str = "wgs84",
-    rules: routing.RuleSet | None = None,
-    snap_m: float | None = None,
-) -> ImportResult:
-    """Import one export file as new cases in state ``reported``, routed.
-
-    Parameters
-    ----------
-    target : Session or Engine
-        A session (the caller commits; on error the caller must roll back) or an engine (one
-        transaction, committed here, rolled back on any error).
-    path : str or Path
-        CSV (UTF-8/BOM/GBK), XLSX or GeoJSON with the columns of
-        ``core.constants.CASE_IMPORT_HEADERS`` (Chinese or English headers).
-    hierarchy : path, dict of layers, or join index, optional
-        The grid hierarchy (``hierarchy.gpkg``); default the ``hierarchy_path`` setting.
-    actor : str
-        Written to each case's first event.
-    rejects_path : str or Path, optional
-        Where to write rejected rows; default ``<file stem>_rejects.csv`` beside the input.
-        Written only when rows were rejected.
-    source : str
-        Source key for rows without a 来源渠道 value.
-    coords : str
-        Coordinate system of the file's points: ``wgs84`` (also CGCS2000), ``gcj02`` or ``bd09``.
-    rules : RuleSet, optional
-        Routing rules; default :func:`cases.routing.load_rules`.
-    snap_m : float, optional
-        Snap distance (m) for points just outside every grid; default the setting.
-
-    Returns
-    -------
-    ImportResult
-    """
-    if isinstance(target, Engine):
-        from store.db import session_factory
-
-        with session_factory(target)() as session, session.begin():
-            return import_file(session, path, hierarchy=hierarchy, actor=actor, rejects_path=rejects_path,
-                               source=source, coords=coords, rules=rules, snap_m=snap_m)
-    session = target
-    if coords not in constants.COORD_SYSTEMS:
-        raise InputError("--coords", f"unknown coordinate system {coords!r}", f"use one of {', '.join(constants.COORD_SYSTEMS)}")
-    if source not in constants.SOURCES:
-        raise InputError("--source", f"unknown source {source!r}", f"use one of {', '.join(constants.SOURCES)}")
-    path = Path(path)
-    if snap_m is None:
-        from core.settings import load_settings
-
-        snap_m = load_settings().snap_distance_m
-    rules = rules if rules is not None else routing.load_rules()
-    index = _hierarchy_index(hierarchy)
-    table = read_table(path)
-    out, problems = _check(table, source)
-    out = _join(out, problems, index, coords=coords, snap_m=snap_m)
-
-    columns = ("source", "source_id", "category", "subcategory", "text", "address", "reporter_name",
-               "reporter_phone", "lon", "lat", "street_code", "community_code", "grid_code", "building_code",
-               "join_status", "priority")
-    values = {k: _objects(out[k]) for k in columns}
+def _values(out: pd.DataFrame) -> list[dict[str, Any]]:
+    """The normalised records as plain Python values (None for missing ones)."""
+    values = {k: out[k].astype(object).where(out[k].notna(), None).tolist() for k in _CASE_FIELDS[:-1]}
     values["reported_at"] = list(out["reported_at"].dt.to_pydatetime())  # NaT only in rejected rows
-    good = [i for i in range(len(out)) if i not in problems.by_row]
-    keys = [(values["source"][i], values["source_id"][i]) for i in good]
-    existing = _existing_ids(session, keys)
+    return [{k: values[k][i] for k in _CASE_FIELDS} for i in range(len(out))]
+
+
+def _fresh(session: Session, rows: list[dict[str, Any]], good: list[int]) -> tuple[list[int], dict[int, int | None]]:
+    """The positions of new records, and of duplicates with the stored case id (None: a repeat
+    inside this submission)."""
+    stored = _stored_ids(session, [(rows[i]["source"], rows[i]["source_id"]) for i in good])
     seen: set[tuple[str, str]] = set()
     fresh: list[int] = []
-    duplicates = 0
-    for i, key in zip(good, keys, strict=True):
-        if key in seen or key in existing:
-            duplicates += 1
+    duplicates: dict[int, int | None] = {}
+    for i in good:
+        key = (rows[i]["source"], rows[i]["source_id"])
+        if key in seen or key in stored:
+            duplicates[i] = stored.get(key)
             continue
         seen.add(key)
         fresh.append(i)
+    return fresh, duplicates
 
+
+def _route(session: Session, rows: list[dict[str, Any]], fresh: list[int], rules: routing.RuleSet,
+           ) -> tuple[list[dict[str, Any]], list[str], list[bool]]:
     routing.sync_departments(session, rules)
     directory = routing.load_directory(session)
-    now = clock.now()
-    case_rows, notes, unrouted = [], [], 0
-    names = (*columns, "reported_at")
+    case_rows, notes, routed = [], [], []
     for i in fresh:
-        row = {k: values[k][i] for k in names}
-        row["text"] = row["text"] or ""
+        row = dict(rows[i], text=rows[i]["text"] or "")
         decision = routing.route(row, rules, directory)
-        unrouted += not decision.routed
         row.update(state="reported", assignee_kind=decision.assignee_kind, assignee_id=decision.assignee_id,
                    unrouted_reason=None if decision.routed else decision.reason, supervised=False,
                    rework_count=0, version=1)
         case_rows.append(row)
-        routed = (f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
-                  if decision.routed else f"unrouted: {decision.reason}")
-        notes.append(f"imported from {path.name}; {routed}")
-    with rollup.deferred(session.connection(), kpi.settled_measures()):
+        notes.append(f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
+                     if decision.routed else f"unrouted: {decision.reason}")
+        routed.append(decision.routed)
+    return case_rows, notes, routed
+
+
+def _check_options(coords: str, default_source: str) -> None:
+    if coords not in constants.COORD_SYSTEMS:
+        raise InputError("--coords", f"unknown coordinate system {coords!r}",
+                         f"use one of {', '.join(constants.COORD_SYSTEMS)}")
+    if default_source not in constants.SOURCES:
+        raise InputError("--source", f"unknown source {default_source!r}", f"use one of {', '.join(constants.SOURCES)}")
+
+
+def submit(
+    session: Session,
+    records: pd.DataFrame | Sequence[Mapping[str, Any]],
+    channel: str,
+    *,
+    hierarchy: Any = None,
+    actor: str = "intake",
+    default_source: str = "hotline_12345",
+    coords: str = "wgs84",
+    rules: routing.RuleSet | None = None,
+    snap_m: float | None = None,
+    headers: Mapping[str, str] | None = None,
+    note: str | None = None,
+    audit_detail: Mapping[str, Any] | None = None,
+    audit_target: tuple[str, str] | None = None,
+) -> Submission:
+    """Take records into the store as new cases in state ``reported``, routed (the caller commits).
+
+    Parameters
+    ----------
+    session : Session
+        Open session; on any error the caller rolls back and nothing is stored.
+    records : DataFrame or sequence of mappings
+        One record per case, keyed by the fields of ``core.constants.CASE_IMPORT_HEADERS``
+        (``source_id``, ``category``, ``lon``, ``lat``, ``reported_at`` required; text values,
+        lon/lat in degrees of ``coords``, times in local time unless they carry a zone).
+    channel : str
+        Where the records come from (``file``, and later the API channels); in the audit entry.
+    hierarchy : path, dict of layers, or join index, optional
+        The grid hierarchy; default the ``hierarchy_path`` setting.
+    actor : str
+        Written to each case's first event and to the audit entry.
+    default_source : str
+        Source key of records without one.
+    coords : str
+        ``wgs84`` (also CGCS2000), ``gcj02`` or ``bd09``.
+    rules : RuleSet, optional
+        Routing rules; default :func:`cases.routing.load_rules`.
+    snap_m : float, optional
+        Snap distance (m) for points just outside every grid; default the setting.
+    headers : mapping, optional
+        Field key -> the name the sender used for it, for the problems' text.
+    note : str, optional
+        First part of each first event's note (e.g. ``imported from 12345.csv``).
+    audit_detail : mapping, optional
+        Extra values for the audit entry.
+    audit_target : (str, str), optional
+        The audit entry's target kind and id; default ``("intake", channel)``.
+
+    Returns
+    -------
+    Submission
+        One outcome per record, in order.
+    """
+    from core.settings import load_settings
+
+    _check_options(coords, default_source)
+    snap_m = load_settings().snap_distance_m if snap_m is None else snap_m
+    rules = rules if rules is not None else routing.load_rules()
+    frame = records_frame(records)
+    out, problems = normalise(frame, headers or {}, default_source)
+    out = join_hierarchy(out, problems, hierarchy_index(hierarchy), coords=coords, snap_m=snap_m)
+    rows = _values(out)
+    fresh, duplicates = _fresh(session, rows, [i for i in range(len(rows)) if i not in problems.by_row])
+    case_rows, notes, routed = _route(session, rows, fresh, rules)
+    now = clock.now()
+    with rollup.deferred(session.connection(), settled_measures()):
         ids = _insert_cases(session, case_rows)
+    lead = note or f"received by {channel}"
     _insert_events(session, [
         {"case_id": cid, "seq": 1, "action": REPORT_EVENT, "from_state": None, "to_state": "reported",
-         "actor": actor, "at": now, "note": note, "lon": row["lon"], "lat": row["lat"]}
-        for cid, row, note in zip(ids, case_rows, notes, strict=True)
+         "actor": actor, "at": now, "note": f"{lead}; {text}", "lon": row["lon"], "lat": row["lat"]}
+        for cid, row, text in zip(ids, case_rows, notes, strict=True)
     ])
-    audit.record(session, actor=actor, action="import", at=now, target_kind="file", target_id=path.name,
-                 detail={"file": path.name, "rows": len(out), "added": len(ids), "duplicates": duplicates,
-                         "rejected": len(problems.by_row), "unrouted": unrouted})
+    added = dict(zip(fresh, zip(ids, routed, strict=True), strict=True))
+    result = _outcomes(channel, len(rows), problems, duplicates, added)
+    target_kind, target_id = audit_target or ("intake", channel)
+    audit.record(session, actor=actor, action="import", at=now, target_kind=target_kind, target_id=target_id,
+                 detail={**(audit_detail or {}), "channel": channel, "rows": len(rows), "added": result.count("added"),
+                         "duplicates": result.count("duplicate"), "rejected": result.count("rejected"),
+                         "unrouted": result.unrouted})
     session.flush()
+    return result
 
-    written = None
-    if problems.by_row:
-        written = Path(rejects_path) if rejects_path else path.with_name(f"{path.stem}_rejects.csv")
-        _write_rejects(written, table, problems)
-    return ImportResult(rows=len(out), added=len(ids), duplicates=duplicates, rejected=len(problems.by_row),
-                        unrouted=unrouted, rejects_path=written)
+
+def _outcomes(channel: str, n: int, problems: Problems, duplicates: dict[int, int | None],
+              added: dict[int, tuple[int, bool]]) -> Submission:
+    outcomes = []
+    for i in range(n):
+        if i in problems.by_row:
+            outcomes.append(Outcome(i, "rejected", problems=tuple(problems.by_row[i])))
+        elif i in duplicates:
+            outcomes.append(Outcome(i, "duplicate", case_id=duplicates[i]))
+        else:
+            case_id, routed = added[i]
+            outcomes.append(Outcome(i, "added", case_id=case_id, routed=routed))
+    return Submission(channel=channel, outcomes=tuple(outcomes))
+
+
+def submit_one(session: Session, record: Mapping[str, Any], channel: str, **options: Any) -> Outcome:
+    """:func:`submit` for a single record; its :class:`Outcome`."""
+    return submit(session, [record], channel, **options).outcomes[0]

@@ -47,7 +47,8 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
-    raise InputError(str(path), "the text is neither UTF-8 nor GBK", "save it as CSV UTF-8 (逗号分隔) from Excel or WPS")
+    raise InputError(str(path), "the text is neither UTF-8 nor GBK",
+                     "save it as CSV UTF-8 (逗号分隔) from Excel or WPS")
 
 
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:

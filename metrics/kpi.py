@@ -1,7 +1,7 @@
-"""KPIs: the single source of every number on screen (GB/T 30428 style).
+"""The KPI table (GB/T 30428 style): closure, on-time closure, rework, extension, arrival, satisfaction.
 
-:data:`FORMULAS` documents each indicator once (numerator, denominator, exclusions, which
-direction is better); :func:`kpi_table` computes them all with one SQL ``GROUP BY`` on the server
+:data:`metrics.formulas.KPI_FORMULAS` documents each indicator once (numerator, denominator,
+exclusions, which direction is better); :func:`kpi_table` computes them all with one SQL ``GROUP BY`` on the server
 for a level (street, community, grid, worker, department, or the whole district) and a time
 window, then adds red/yellow/green grades and rankings.
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dt_time
 from typing import Any
 
@@ -34,66 +34,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core import clock, constants
+from metrics.formulas import KPI_FORMULAS, RATES, grade
 from store import rollup
 from store.models import Case
 from store.sqltime import seconds_between
-
-
-@dataclass(frozen=True)
-class Formula:
-    """How one indicator is computed. ``better`` is ``higher``, ``lower`` or None (a count)."""
-
-    key: str
-    zh: str
-    en: str
-    numerator: str
-    denominator: str | None
-    exclusions: str
-    better: str | None
-    unit: str
-
-
-FORMULAS: dict[str, Formula] = {
-    f.key: f
-    for f in (
-        Formula("reported", "受理数", "Reported", "cases reported in the window", None,
-                "none (voided cases included)", None, "cases"),
-        Formula("registered", "立案数", "Registered", "cases registered (立案)", None,
-                "voided cases (never registered)", None, "cases"),
-        Formula("dispatched", "派遣数", "Dispatched", "cases dispatched at least once", None,
-                "cases never dispatched", None, "cases"),
-        Formula("closed", "结案数", "Closed", "cases closed (closed or archived)", None, "none", None, "cases"),
-        Formula("due", "应结案数", "Due to be closed",
-                "dispatched cases already closed or whose close deadline (extended if approved) has passed",
-                None, "cases not yet dispatched; open cases still within their deadline", None, "cases"),
-        Formula("closure_rate", "结案率", "Closure rate", "closed", "due to be closed",
-                "cases not yet due (see 'due')", "higher", "%"),
-        Formula("on_time_rate", "按期结案率", "On-time closure rate",
-                "closed on or before the close deadline (the extended deadline when an extension was approved)",
-                "due to be closed", "cases not yet due", "higher", "%"),
-        Formula("rework_rate", "返工率", "Rework rate",
-                "handled cases sent back to rework at least once (failed verification or dissatisfied follow-up)",
-                "cases handled at least once", "cases never handled", "lower", "%"),
-        Formula("extension_rate", "延期率", "Extension rate", "cases with an approved extension",
-                "cases dispatched", "requested or refused extensions", "lower", "%"),
-        Formula("mean_handling_hours", "平均处置用时", "Mean handling time",
-                "sum of hours from (first) dispatch to (last) handling", "cases handled",
-                "cases not yet handled", None, "h"),
-        Formula("arrival_rate", "按时到场率", "On-time arrival rate",
-                "four-arrival cases on site by the arrival deadline",
-                "dispatched four-arrival cases that arrived or whose arrival deadline has passed",
-                "categories outside ARRIVAL_REQUIRED_CATEGORIES; cases still within the arrival deadline",
-                "higher", "%"),
-        Formula("mean_arrival_minutes", "平均到场用时", "Mean arrival time",
-                "sum of minutes from dispatch to arrival on site", "four-arrival cases that arrived",
-                "cases not (yet) on site", None, "min"),
-        Formula("satisfaction_rate", "满意率", "Satisfaction rate",
-                "follow-ups rated satisfied or basically satisfied (满意 + 基本满意)", "follow-ups with a rating",
-                "cases without a follow-up rating", "higher", "%"),
-    )
-}
-#: Rates that get a grade.
-RATES: tuple[str, ...] = tuple(k for k, f in FORMULAS.items() if f.better)
 
 #: Levels of :func:`kpi_table` and the case column each groups by.
 LEVEL_COLUMNS: dict[str, str] = {
@@ -105,31 +49,9 @@ LEVEL_COLUMNS: dict[str, str] = {
 }
 
 
-def grade(key: str, value: float | None) -> str | None:
-    """``green``, ``yellow`` or ``red`` for rate ``key`` (thresholds ``core.constants.GRADE_*``;
-    for lower-is-better rates the mirrored thresholds ``1 - GRADE_*``); None without a value."""
-    if key not in RATES:
-        return None
-    return grade_rate(value, better=FORMULAS[key].better or "higher")
-
-
-def grade_rate(value: float | None, *, better: str = "higher") -> str | None:
-    """``green``, ``yellow`` or ``red`` for any rate 0..1 (e.g. four-visit coverage) by the
-    thresholds ``core.constants.GRADE_*``; None without a value (None or NaN)."""
-    if value is None or value != value:
-        return None
-    if better == "lower":
-        value = 1.0 - value
-    if value >= constants.GRADE_GREEN:
-        return "green"
-    if value >= constants.GRADE_YELLOW:
-        return "yellow"
-    return "red"
-
-
 @dataclass
 class KpiReport:
-    """KPI rows of one level and window. Each row: ``code`` plus every key of :data:`FORMULAS`,
+    """KPI rows of one level and window. Each row: ``code`` plus every key of :data:`~metrics.formulas.KPI_FORMULAS`,
     ``grade_<rate>`` for each rate, and ``rank`` by ``rank_by``."""
 
     by: str | None
@@ -151,7 +73,7 @@ class KpiReport:
 
         return {"by": self.by, "since": iso(self.since), "until": iso(self.until), "now": iso(self.now),
                 "rank_by": self.rank_by, "rows": self.rows, "total": self.total,
-                "formulas": {k: asdict(f) for k, f in FORMULAS.items()}}
+                "formulas": {k: asdict(f) for k, f in KPI_FORMULAS.items()}}
 
 
 def _flag(condition: Any) -> Any:
@@ -197,7 +119,8 @@ def settled_measures() -> dict[str, Callable[[Any], Any]]:
         "dispatched": lambda c: _flag(dispatched(c)),
         "closed": lambda c: _flag(c.closed_at.is_not(None)),
         "closed_dispatched": lambda c: _flag(and_(dispatched(c), c.closed_at.is_not(None))),
-        "on_time": lambda c: _flag(and_(dispatched(c), c.closed_at.is_not(None), c.closed_at <= _effective_close_due(c))),
+        "on_time": lambda c: _flag(and_(dispatched(c), c.closed_at.is_not(None),
+                                        c.closed_at <= _effective_close_due(c))),
         "handled": lambda c: _flag(c.handled_at.is_not(None)),
         "reworked": lambda c: _flag(and_(c.handled_at.is_not(None), c.rework_count > 0)),
         "extended": lambda c: _flag(c.extension_state == "approved"),
@@ -245,7 +168,7 @@ def _finish(code: str | None, r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rank(rows: list[dict[str, Any]], rank_by: str) -> None:
-    sign = -1 if FORMULAS[rank_by].better != "lower" else 1
+    sign = -1 if KPI_FORMULAS[rank_by].better != "lower" else 1
     rows.sort(key=lambda r: (r[rank_by] is None, sign * (r[rank_by] or 0), str(r["code"])))
     previous, rank = object(), 0
     for position, row in enumerate(rows, start=1):
@@ -255,6 +178,15 @@ def _rank(rows: list[dict[str, Any]], rank_by: str) -> None:
         if row[rank_by] != previous:
             rank, previous = position, row[rank_by]
         row["rank"] = rank
+
+
+def whole_days_since(now: datetime, days: int | None) -> datetime | None:
+    """The start of "the last ``days`` days" at ``now``: midnight ``days`` days ago (None: no start).
+
+    Whole days are what a briefing means, and what the store's daily roll-up answers without
+    scanning every case.
+    """
+    return datetime.combine(now.date() - timedelta(days=days), dt_time()) if days else None
 
 
 def kpi_table(

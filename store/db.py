@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
@@ -19,6 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InputError
 from core.settings import load_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: Milliseconds a SQLite writer waits for another writer's lock before giving up.
@@ -32,7 +36,7 @@ def default_url() -> str:
     return load_settings().database_url
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DBAPI hook
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -59,21 +63,21 @@ def _serialise_sqlite_writers(engine: Engine, database: str) -> None:
     """Take the process's write lock at a transaction's first write; release it at its end."""
     lock = _write_lock(database)
 
-    def before_execute(conn, cursor, statement, params, context, executemany) -> None:  # noqa: ANN001, ARG001
+    def before_execute(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
         if not conn.info.get("gc_write_lock") and statement.lstrip()[:7].upper().startswith(_WRITE_VERBS):
             # bounded: a writer that never ends its transaction cannot hang the others; past the
             # timeout SQLite's own busy handler decides (and reports "database is locked")
             if lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
                 conn.info["gc_write_lock"] = True
 
-    def release(dbapi_connection, connection_record) -> None:  # noqa: ANN001, ARG001
+    def release(dbapi_connection: Any, connection_record: Any) -> None:
         if connection_record.info.pop("gc_write_lock", False):
             lock.release()
 
-    def release_on_reset(dbapi_connection, connection_record, reset_state) -> None:  # noqa: ANN001, ARG001
+    def release_on_reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
         release(dbapi_connection, connection_record)
 
-    def release_conn(conn, *args) -> None:  # noqa: ANN001, ARG001
+    def release_conn(conn: Any, *args: Any) -> None:
         if conn.info.pop("gc_write_lock", False):
             lock.release()
 
@@ -131,7 +135,7 @@ def _as_engine(engine_or_url: Engine | str | None) -> tuple[Engine, bool]:
     return make_engine(engine_or_url), True
 
 
-def _alembic_config(engine: Engine):  # noqa: ANN202 - alembic type imported lazily
+def _alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     config = Config()

@@ -151,7 +151,8 @@ def deferred(connection: Connection, measures: dict[str, Any]) -> Iterator[None]
         # pysqlite opens its transaction before the first INSERT/UPDATE/DELETE only: a DROP
         # issued first would be committed on its own. This no-op write opens it.
         connection.exec_driver_sql(f"UPDATE {TABLE_NAME} SET reported = reported WHERE 0")
-    if trigger is None or not connection.connection.dbapi_connection.in_transaction:
+    raw = connection.connection.dbapi_connection
+    if trigger is None or raw is None or not raw.in_transaction:
         yield
         return
     last = connection.exec_driver_sql("SELECT coalesce(max(id), 0) FROM cases").scalar()

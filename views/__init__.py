@@ -1,0 +1,1 @@
+"""Streamlit pages (thin: they call the packages and hold no business rules) and their helpers."""

@@ -1,11 +1,11 @@
 """Sign-in state of the dashboard: who is signed in, their scope, the session timeout, the gate.
 
-The rules live in :mod:`access.accounts` (passwords, lock-out, audit) and :mod:`access.scope`;
-this module only keeps the signed-in account in ``st.session_state["auth"]`` and wires it to
-the router:
+The rules live in :mod:`access.signin` (sign-in, browser sessions, single sign-on, audit),
+:mod:`access.accounts` and :mod:`access.policy`; this module only keeps the signed-in account in
+``st.session_state["auth"]`` and wires it to the router:
 
 - :func:`gate` returns the ``st.navigation`` the dashboard runs: the sign-in page alone for an
-  anonymous visitor, else the pages the role may open (:data:`PAGE_ROLES`) with a sign-out
+  anonymous visitor, else the pages the role may open (``access.policy``) with a sign-out
   button in the sidebar;
 - :func:`current_user` / :func:`require_role` / :func:`current_scope` are what pages call.
 
@@ -16,6 +16,7 @@ tests may set it directly before ``AppTest.run()`` to act as a signed-in account
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,8 +25,15 @@ from typing import Any
 import streamlit as st
 from sqlalchemy import Engine
 
+from access import policy, signin, web_sessions
+from access.accounts import SignIn, is_session_expired
+from access.database import open_store, unit_of_work
 from access.scope import Scope
+from access.unmask import unmask
+from core import clock
+from core.errors import GridCommandError
 from core.i18n import t
+from core.settings import Settings, load_settings
 
 SESSION_KEY = "auth"
 #: The signed-in account's :class:`~access.scope.Scope`, kept in step for ``views._state``.
@@ -36,15 +44,6 @@ NOTICE_KEY = "auth_notice"
 COOKIE_NAME = "gc_session"
 #: A cookie change waiting to be sent to the browser: ``("set", token)`` or ``("clear", "")``.
 COOKIE_KEY = "auth_cookie"
-#: Pages (by url_path) that only some roles may open; every other page is open to every role,
-#: and reads inside it are scoped by :mod:`cases.queries`. Every page must still call
-#: :func:`require_role` (or :func:`current_user`) first: a page file can be reached without the
-#: router (a stale link or a test harness), and then only its own check protects it.
-PAGE_ROLES: dict[str, frozenset[str]] = {
-    "audit-log": frozenset({"admin"}),
-}
-
-
 @dataclass(frozen=True)
 class SignedIn:
     """The signed-in account as the pages see it (no password hash)."""
@@ -66,23 +65,15 @@ class SignedIn:
 # -- store --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
 def _engine(url: str) -> Engine:
-    from store import db
-
-    engine = db.make_engine(url)
-    db.upgrade(engine)
-    return engine
+    return open_store(url)
 
 
 def store_engine() -> Engine:
     """The case store's engine (migrated once per server process and URL)."""
-    from core.settings import load_settings
-
     return _engine(load_settings().database_url)
 
 
-def _settings():  # noqa: ANN202 - core.settings.Settings
-    from core.settings import load_settings
-
+def _settings() -> Settings:
     return load_settings()
 
 
@@ -96,8 +87,6 @@ def client_ip() -> str | None:
 
 
 def _now() -> datetime:
-    from core import clock
-
     return clock.now()
 
 
@@ -107,30 +96,16 @@ def _state() -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("user"), dict) else None
 
 
-def _audit(actor: str, action: str, detail: dict[str, Any] | None = None) -> None:
-    from access import audit
-    from store import db
-
-    with db.session_scope(store_engine()) as session:
-        audit.record(session, actor=actor, action=action, at=_now(), target_kind="user", target_id=actor,
-                     detail=detail, ip=client_ip())
-
-
 def _end(notice: str | None, action: str | None) -> None:
     state = _state()
     st.session_state.pop(SESSION_KEY, None)
     st.session_state.pop(SCOPE_KEY, None)
     if notice:
         st.session_state[NOTICE_KEY] = notice
-    if state and state.get("token"):
-        from access import web_sessions
-        from store import db
-
-        with db.session_scope(store_engine()) as session:
-            web_sessions.end(session, state["token"], _now())
     st.session_state[COOKIE_KEY] = ("clear", "")
-    if state and action:
-        _audit(state["user"]["username"], action)
+    if state:
+        signin.end(store_engine(), state.get("token"), _now(), username=state["user"]["username"], action=action,
+                   ip=client_ip())
 
 
 def _cookie_token() -> str | None:
@@ -147,15 +122,11 @@ def _resume() -> dict[str, Any] | None:
     token = _cookie_token()
     if not token or st.session_state.get(COOKIE_KEY) == ("clear", ""):
         return None
-    from access import web_sessions
-    from store import db
-
-    with db.session_scope(store_engine()) as session:
-        user = web_sessions.resume(session, token, _now(), settings=_settings(), ip=client_ip())
-        if user is None:
-            st.session_state[COOKIE_KEY] = ("clear", "")
-            return None
-        start_session(user, method="password", token=token)
+    user = signin.resume(store_engine(), token, now=_now(), settings=_settings(), ip=client_ip())
+    if user is None:
+        st.session_state[COOKIE_KEY] = ("clear", "")
+        return None
+    start_session(user, method="password", token=token)
     st.session_state.pop(COOKIE_KEY, None)  # the browser already holds this cookie
     return _state()
 
@@ -163,24 +134,15 @@ def _resume() -> dict[str, Any] | None:
 def _touch(state: dict[str, Any], now: datetime) -> None:
     """Tell the store this browser is active (at most every ``web_sessions.TOUCH_EVERY``), so a
     reload after a long but busy shift still resumes."""
-    from access import web_sessions
-    from store import db
-
     touched = state.get("touched")
     if state.get("token") and (not isinstance(touched, datetime) or now - touched >= web_sessions.TOUCH_EVERY):
-        with db.session_scope(store_engine()) as session:
-            web_sessions.touch(session, state["token"], now)
+        signin.touch(store_engine(), state["token"], now)
         state["touched"] = now
 
 
 def _still_enabled(user: dict[str, Any]) -> bool:
     """False when the account has been disabled since it signed in."""
-    from access import accounts
-    from store import db
-
-    with db.session_scope(store_engine()) as session:
-        row = accounts.get_user(session, user["username"])
-        return row is None or not row.disabled
+    return signin.still_enabled(store_engine(), user["username"])
 
 
 def current_user() -> SignedIn | None:
@@ -189,8 +151,6 @@ def current_user() -> SignedIn | None:
     state = _state() or _resume()
     if state is None:
         return None
-    from access.accounts import is_session_expired
-
     now = _now()
     last = state.get("last_activity")
     if not isinstance(last, datetime) or is_session_expired(last, now, _settings()):
@@ -213,14 +173,18 @@ def current_scope() -> Scope | None:
     return user.scope if user else None
 
 
-def require_role(*roles: str) -> SignedIn:
-    """The signed-in account if its role is one of ``roles`` (any role when none are given);
-    otherwise an error message and ``st.stop()``."""
+def require_page(page: str) -> SignedIn:
+    """The signed-in account if the permission table lets its role open ``page`` (a URL path of
+    ``access.policy.PAGES``); otherwise an error message and ``st.stop()``.
+
+    Every page calls this first: a page file can be reached without the router (a stale link or a
+    test harness), and then only its own check protects it.
+    """
     user = current_user()
     if user is None:
-        st.warning(t("auth_sign_in_first", _lang()))
+        st.error(t("auth_sign_in_first", _lang()))
         st.stop()
-    if roles and user.role not in roles:
+    if not policy.may_open(user.role, page):
         st.error(t("auth_forbidden", _lang()))
         st.stop()
     return user
@@ -231,12 +195,12 @@ def _lang() -> str:
         from views._state import lang
 
         return lang()
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - called outside a Streamlit page (bare or AppTest runs)
         return "zh"
 
 
 def start_session(user: Any, *, method: str = "password", token: str | None = None) -> SignedIn:
-    """Keep ``user`` (a :class:`store.models.User`) as the signed-in account of this session;
+    """Keep ``user`` (an account of ``access.accounts``) as the signed-in account of this session;
     ``token`` is its browser session (:mod:`access.web_sessions`), sent as a cookie by :func:`gate`."""
     signed = SignedIn(username=user.username, display_name=user.display_name or user.username, role=user.role,
                       area_codes=user.area_codes or "", worker_id=user.worker_id, id=user.id, method=method)
@@ -248,17 +212,12 @@ def start_session(user: Any, *, method: str = "password", token: str | None = No
     return signed
 
 
-def sign_in(username: str, password: str):  # noqa: ANN201 - access.accounts.SignIn
+def sign_in(username: str, password: str) -> SignIn:
     """Check a sign-in (audited, lock-out counted) and start the session on success."""
-    from access import accounts, web_sessions
-    from store import db
-
-    with db.session_scope(store_engine()) as session:
-        result = accounts.authenticate(session, username, password, _now(), settings=_settings(), ip=client_ip())
-        if result.ok:
-            token = web_sessions.open_session(session, result.user.username, _now(), ip=client_ip())
-            start_session(result.user, token=token)
-    return result
+    attempt = signin.password(store_engine(), username, password, now=_now(), settings=_settings(), ip=client_ip())
+    if attempt.result.ok:
+        start_session(attempt.result.user, token=attempt.token)
+    return attempt.result
 
 
 def sign_out() -> None:
@@ -274,7 +233,7 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
                    key: str) -> None:
     """Show ``masked_value`` with a button that reveals the clear value to a permitted caller.
 
-    The reveal goes through :func:`cases.queries.unmask` (permission per record, audit entry) and
+    The reveal goes through :func:`access.unmask.unmask` (permission per record, audit entry) and
     lasts for this render only. Values are shown with ``st.text`` (never as Markdown or HTML).
 
     Parameters
@@ -292,10 +251,6 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
     key : str
         A widget key unique on the page.
     """
-    from cases import queries
-    from core.errors import GridCommandError
-    from store import db
-
     user = current_user()
     shown = masked_value if masked_value not in (None, "") else "—"
     left, right = st.columns([3, 1])
@@ -304,8 +259,8 @@ def unmask_control(kind: str, record_id: object, field: str, masked_value: str |
         return
     if right.button(t("unmask_button", _lang()), key=key, icon=":material/visibility:"):
         try:
-            with db.session_scope(store_engine()) as session:
-                value = queries.unmask(session, user.scope, kind, record_id, field, now=_now(), ip=client_ip())
+            with unit_of_work(store_engine()) as session:
+                value = unmask(session, user.scope, kind, record_id, field, now=_now(), ip=client_ip())
         except GridCommandError as exc:
             st.error(str(exc))
             return
@@ -320,7 +275,7 @@ def oidc_configured() -> bool:
         auth = st.secrets.get("auth")
     except Exception:  # noqa: BLE001 - no secrets file at all
         return False
-    return bool(auth) and bool(auth.get("redirect_uri")) and bool(auth.get("cookie_secret"))
+    return isinstance(auth, Mapping) and bool(auth.get("redirect_uri")) and bool(auth.get("cookie_secret"))
 
 
 def oidc_user_key() -> str | None:
@@ -328,9 +283,10 @@ def oidc_user_key() -> str | None:
     try:
         if not st.user.is_logged_in:
             return None
-        return st.user.get("preferred_username") or st.user.get("email")
-    except Exception:  # noqa: BLE001
+        key = st.user.get("preferred_username") or st.user.get("email")
+    except Exception:  # noqa: BLE001 - no identity provider configured
         return None
+    return key if isinstance(key, str) and key else None
 
 
 def oidc_sign_in() -> str | None:
@@ -338,24 +294,13 @@ def oidc_sign_in() -> str | None:
 
     Returns None on success, else the i18n key of the reason (no such account, disabled).
     """
-    from access import accounts, audit
-    from store import db
-
     key = oidc_user_key()
     if not key:
         return "auth_bad_credentials"
-    with db.session_scope(store_engine()) as session:
-        user = accounts.get_user(session, key)
-        if user is None or user.disabled:
-            audit.record(session, actor=str(key), action="sign_in_failed", at=_now(), target_kind="user",
-                         target_id=str(key), detail={"method": "oidc",
-                                                     "reason": "disabled" if user else "no local account"},
-                         ip=client_ip())
-            return "auth_disabled" if user else "auth_no_local_account"
-        user.last_sign_in = _now()
-        audit.record(session, actor=user.username, action="sign_in", at=_now(), target_kind="user",
-                     target_id=user.username, detail={"method": "oidc"}, ip=client_ip())
-        start_session(user, method="oidc")
+    user, reason = signin.single_sign_on(store_engine(), str(key), now=_now(), ip=client_ip())
+    if user is None:
+        return f"auth_{reason}"
+    start_session(user, method="oidc")
     return None
 
 
@@ -388,20 +333,14 @@ def md_escape(text: str) -> str:
 
 
 # -- router ---------------------------------------------------------------------------------------
-def allowed(page: Any, role: str) -> bool:
-    """Whether ``role`` may open ``page`` (an ``st.Page``), by :data:`PAGE_ROLES`."""
-    roles = PAGE_ROLES.get(getattr(page, "url_path", "") or "")
-    return roles is None or role in roles
-
-
-def gate(pages: list[Any], language: str) -> Any:
+def gate(pages: Mapping[str, Any], language: str) -> Any:
     """The navigation to run: the sign-in page for anonymous visitors, else ``pages`` filtered
-    by the role, with the account and a sign-out button in the sidebar.
+    by the role (``access.policy``), with the account and a sign-out button in the sidebar.
 
     Parameters
     ----------
-    pages : list of st.Page
-        Every page of the dashboard (the audit page included; it is shown to admins only).
+    pages : mapping of str to st.Page
+        Every page of the dashboard by its key in ``access.policy.PAGES``, in menu order.
     language : str
         ``zh`` or ``en``.
 
@@ -416,12 +355,10 @@ def gate(pages: list[Any], language: str) -> Any:
         login = st.Page(Path(__file__).with_name("login.py"), title=t("page_login", language),
                         icon=":material/login:", url_path="sign-in", default=True)
         return st.navigation([login], position="hidden")
-    visible = [p for p in pages if allowed(p, user.role)]
+    visible = [page for key, page in pages.items() if policy.may_open(user.role, key)]
     with st.sidebar:
-        from core.constants import ROLES
-
         st.caption(t("auth_signed_in_as", language, name=md_escape(user.display_name),
-                     role=ROLES[user.role].text(language)))
+                     role=policy.ROLES[user.role].text(language)))
         if st.button(t("auth_sign_out", language), key="auth_sign_out", icon=":material/logout:"):
             sign_out()
             st.rerun()

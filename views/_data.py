@@ -10,6 +10,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
 from core.settings import BasemapSettings
 
@@ -21,6 +22,18 @@ def _read_hierarchy(path: str, mtime_ns: int) -> dict[str, gpd.GeoDataFrame]:
     return dict(read_hierarchy(Path(path)))
 
 
+def hierarchy_or_stop(path: Path, language: str) -> dict[str, gpd.GeoDataFrame]:
+    """The hierarchy at ``path``; when the file is missing, a warning naming the fix and ``st.stop()``."""
+    layers = hierarchy(path)
+    if layers is None:
+        from core.i18n import t
+
+        st.warning(t("hierarchy_missing", language, path=path))
+        st.stop()
+        return {}  # st.stop() ends the run; never reached
+    return layers
+
+
 def hierarchy(path: Path) -> dict[str, gpd.GeoDataFrame] | None:
     """The hierarchy at ``path`` (``geo.read_hierarchy``), or None when the file is missing."""
     path = Path(path)
@@ -30,11 +43,11 @@ def hierarchy(path: Path) -> dict[str, gpd.GeoDataFrame] | None:
 
 
 @st.cache_resource(show_spinner=False)
-def engine(url: str):
-    """The case store's SQLAlchemy engine (one per server process and URL)."""
-    from store.db import make_engine
+def engine(url: str) -> Engine:
+    """The case store's SQLAlchemy engine (one per server process and URL; not migrated here)."""
+    from access.database import open_store
 
-    return make_engine(url)
+    return open_store(url, migrate=False)
 
 
 #: Column names of the demo district's facilities.csv and their English keys.

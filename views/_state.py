@@ -52,19 +52,3 @@ def lang() -> str:
     """The UI language of this session (``zh`` or ``en``)."""
     value = st.session_state.get("lang") or "zh"
     return value if value in LANGUAGES else "zh"
-
-
-def current_scope():
-    """The signed-in caller's :class:`access.scope.Scope`.
-
-    The sign-in gate stores it in ``st.session_state["scope"]``. Without one (nobody signed in,
-    or a page file reached without the router) the page stops: reads never fall back to a
-    wider scope.
-    """
-    from access.scope import Scope
-
-    scope = st.session_state.get("scope")
-    if isinstance(scope, Scope):
-        return scope
-    st.error("请从首页登录后再打开此页。 Sign in from the start page first.")
-    st.stop()

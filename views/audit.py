@@ -10,14 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from access import audit
+from access.database import unit_of_work
 from core import clock
 from core.i18n import t
-from store import db
-from views._auth import require_role, store_engine
+from views._auth import require_page, store_engine
 from views._state import lang
 
 language = lang()
-user = require_role("admin")
+user = require_page("audit-log")
 st.title(t("page_audit", language))
 
 ALL = "*"
@@ -48,7 +48,7 @@ if isinstance(period, (list, tuple)) and len(period) == 2:
     since = datetime.combine(period[0], time.min)
     until = datetime.combine(period[1], time.min) + timedelta(days=1)
 
-with db.session_scope(store_engine()) as session:
+with unit_of_work(store_engine()) as session:
     rows = audit.search(
         session, user.scope,
         actor=actor.strip() or None,

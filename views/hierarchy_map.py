@@ -11,17 +11,14 @@ from layers.basemaps import build_basemap
 from layers.compose import assemble, bounds_of
 from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
 from views import _data
-from views._auth import require_role
+from views._auth import require_page
 from views._state import lang, settings
 
-require_role()
+user = require_page("hierarchy")
 language = lang()
 path = settings().hierarchy_path
 st.title(t("page_hierarchy", language))
-layers = _data.hierarchy(path)
-if layers is None:
-    st.warning(t("hierarchy_missing", language, path=path))
-    st.stop()
+layers = _data.hierarchy_or_stop(path, language)
 
 st.caption(t("hierarchy_caption", language))
 columns = st.columns(len(LEVELS))

@@ -1,28 +1,27 @@
 """Page: KPIs and rankings (考核指标) for leaders' briefings and chiefs' evaluations.
 
 Thin wiring: every number comes from :func:`metrics.kpi.kpi_table` (scoped to the caller), every
-formula from :data:`metrics.kpi.FORMULAS`; names of areas from the hierarchy.
+formula from :data:`metrics.formulas.KPI_FORMULAS`; names of areas from the hierarchy.
 """
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
-from datetime import time as dt_time
 
 import pandas as pd
 import streamlit as st
 
 from core import clock
 from core.i18n import t
-from metrics.kpi import FORMULAS, RATES, kpi_table
+from metrics.formulas import KPI_FORMULAS as FORMULAS
+from metrics.formulas import RATES
+from metrics.kpi import kpi_table, whole_days_since
 from views import _data
-from views._auth import require_role
-from views._state import current_scope, lang, settings
+from views._auth import require_page
+from views._state import lang, settings
 
-require_role()
+user = require_page("kpi")
 language = lang()
 cfg = settings()
-scope = current_scope()
+scope = user.scope
 st.title(t("page_kpi", language))
 
 LEVELS = ("street", "community", "grid", "worker", "department")
@@ -39,9 +38,7 @@ rank_by = right.selectbox(t("kpi_rank_by", language), RATES,
 
 now = clock.now()
 days = WINDOWS[window]
-# whole days (from midnight): what a briefing means by "the last 30 days", and what the
-# store's daily roll-up answers without scanning every case
-since = datetime.combine(now.date() - timedelta(days=days), dt_time()) if days else None
+since = whole_days_since(now, days)
 report = kpi_table(_data.engine(cfg.database_url), by=by, since=since, until=None, now=now,
                    rank_by=rank_by, scope=scope)
 
@@ -50,7 +47,7 @@ def _label(key: str) -> str:
     return getattr(FORMULAS[key], language)
 
 
-def _value(key: str, value) -> str:
+def _value(key: str, value: object) -> str:
     if value is None:
         return "—"
     unit = FORMULAS[key].unit
@@ -76,7 +73,7 @@ table = pd.DataFrame(
     {
         t("kpi_rank", language): [row.get("rank") for row in report.rows],
         t("kpi_code", language): [row.get("code") or "—" for row in report.rows],
-        t("kpi_name", language): [names.get(row.get("code"), "") for row in report.rows],
+        t("kpi_name", language): [names.get(str(row.get("code")), "") for row in report.rows],
         **{
             _label(key) + (" " if key in RATES else ""): [
                 f"{GRADE_MARK.get(row.get(f'grade_{key}'), '')} {_value(key, row.get(key))}".strip()

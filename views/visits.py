@@ -1,29 +1,30 @@
 """Page: four-visit coverage (四访走访) per area for a month, and who is still to be visited.
 
-Thin wiring: coverage from :func:`cases.queries.visit_coverage`, the households still due from
-:func:`cases.queries.households_to_visit` (masked; not for leaders), grades from
-:func:`metrics.kpi.grade_rate`, area names from the hierarchy.
+Thin wiring: coverage from :mod:`metrics.coverage`, the households still due from
+:func:`registry.queries.households_to_visit` (masked; not for leaders), grades from
+:func:`metrics.formulas.grade_rate`, area names from the hierarchy.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy.orm import Session
 
-from cases import queries
+from access.database import read_session
 from core import clock
 from core.constants import VISIT_CATEGORIES
 from core.i18n import t
-from metrics.kpi import grade_rate
+from metrics.coverage import coverage_totals, visit_coverage
+from metrics.formulas import grade_rate
+from registry.queries import households_to_visit
 from views import _data
-from views._auth import require_role
-from views._state import current_scope, lang, settings
+from views._auth import require_page
+from views._state import lang, settings
 
-user = require_role()
+user = require_page("visits")
 language = lang()
 cfg = settings()
-scope = current_scope()
+scope = user.scope
 st.title(t("page_visits", language))
 
 GRADE_MARK = {"green": "🟢", "yellow": "🟡", "red": "🔴", None: ""}
@@ -52,20 +53,20 @@ def _percent(value: float) -> str:
 
 
 engine = _data.engine(cfg.database_url)
-with Session(engine) as session:
-    coverage = queries.visit_coverage(session, scope, month, by=by, category=category or None)
+with read_session(engine) as session:
+    coverage = visit_coverage(session, scope, month, by=by, category=category or None)
     todo = None
     if scope.records_allowed:
         credible = st.toggle(t("visits_todo_credible", language), value=False, key="visits_credible")
-        todo = queries.households_to_visit(session, scope, month, category=category or None, credible=credible,
+        todo = households_to_visit(session, scope, month, category=category or None, credible=credible,
                                           limit=TODO_LIMIT)
 
-due, visited, on_site = (int(coverage[c].sum()) for c in ("households_due", "visited", "visited_on_site"))
+totals = coverage_totals(coverage)
 tiles = st.columns(4)
-tiles[0].metric(t("visits_due", language), due)
-tiles[1].metric(t("visits_visited", language), visited)
-tiles[2].metric(t("visits_coverage", language), _percent(visited / due if due else float("nan")))
-tiles[3].metric(t("visits_credible", language), _percent(on_site / due if due else float("nan")))
+tiles[0].metric(t("visits_due", language), totals["households_due"])
+tiles[1].metric(t("visits_visited", language), totals["visited"])
+tiles[2].metric(t("visits_coverage", language), _percent(totals["coverage"]))
+tiles[3].metric(t("visits_credible", language), _percent(totals["credible_coverage"]))
 st.caption(t("visits_formula", language))
 
 st.subheader(t("visits_by_area", language, level=t(f"kpi_level_{by}", language)))

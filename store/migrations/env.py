@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 import store.models  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
 from store import rollup
@@ -15,11 +17,11 @@ target_metadata = Base.metadata
 _UNMODELLED = {("table", rollup.TABLE_NAME), ("index", rollup.OPEN_INDEX)}
 
 
-def _include_object(_obj, name, type_, _reflected, _compare_to) -> bool:  # noqa: ANN001 - Alembic hook
+def _include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
     return (type_, name) not in _UNMODELLED
 
 
-def _configure(connection) -> None:  # noqa: ANN001 - SQLAlchemy connection
+def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -37,7 +39,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    engine = create_engine(config.get_main_option("sqlalchemy.url") or "")
     with engine.begin() as conn:
         _configure(conn)
     engine.dispose()

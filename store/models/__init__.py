@@ -6,7 +6,7 @@
 """
 
 from store.models.access import AuditEntry, User, WebSession
-from store.models.base import Base
+from store.models.base import Base, table_of
 from store.models.cases import Case, CaseEvent, Category, Department
 from store.models.people import Household, Visit, Worker, WorkerTrack
 
@@ -16,4 +16,4 @@ DATA_TABLES: tuple[str, ...] = ("case_events", "cases", "workers", "departments"
 PEOPLE_TABLES: tuple[str, ...] = ("web_sessions", "worker_tracks", "visits", "households", "audit_log", "users")
 
 __all__ = ["DATA_TABLES", "PEOPLE_TABLES", "AuditEntry", "Base", "Case", "CaseEvent", "Category", "Department",
-           "Household", "User", "Visit", "WebSession", "Worker", "WorkerTrack"]
+           "Household", "User", "Visit", "WebSession", "Worker", "WorkerTrack", "table_of"]

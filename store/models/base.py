@@ -9,8 +9,16 @@ migrations in ``store/migrations``; the models must stay in step with them
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.orm import DeclarativeBase
 
 
 class Base(DeclarativeBase):
     """Declarative base of every store table."""
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of an ORM model (for bulk statements that skip the unit of work)."""
+    return cast(Table, model.__table__)

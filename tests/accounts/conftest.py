@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-import store.models  # noqa: F401 - registers the people tables on the shared metadata
+import store.models
 from access.scope import Scope
 from store.models import AuditEntry, Household, Visit, WorkerTrack
 from tests.cases.conftest import Store, module_store, store  # noqa: F401 - reused fixtures
+from tests.factories import insert_case
 
 T0 = datetime(2026, 11, 16, 9, 0)
 STREET = "370811004000"
@@ -73,7 +74,6 @@ SCOPES = {
 @pytest.fixture
 def world(people_store: Store) -> World:
     """Two cases, two households (with visits) and a short track in each of G1, G2, G3."""
-    from cases import lifecycle
     from store.models import Worker
 
     worker_of = {G1: "W001", G2: "W002", G3: "W003"}
@@ -88,7 +88,7 @@ def world(people_store: Store) -> World:
         for grid, (lon, lat) in POINTS.items():
             community = grid[:12]
             for j in range(2):
-                case = lifecycle.report(
+                case = insert_case(
                     session, actor="import", at=T0 + timedelta(hours=k),
                     source="hotline_12345", source_id=f"GD{grid}{j}", category="request",
                     text=f"楼道堆放杂物，联系电话{SECRETS['phones'][k]}", address=f"{grid}号楼",

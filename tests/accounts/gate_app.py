@@ -20,8 +20,8 @@ def home() -> None:
 
 
 init_state()
-PAGES = [
-    st.Page(home, title="Home", url_path="home", default=True),
-    st.Page(PAGES_DIR / "audit.py", title="Audit", url_path="audit-log"),
-]
+PAGES = {  # keys of the permission table: "home" stands in for the hierarchy page
+    "hierarchy": st.Page(home, title="Home", url_path="home", default=True),
+    "audit-log": st.Page(PAGES_DIR / "audit.py", title="Audit", url_path="audit-log"),
+}
 gate(PAGES, lang()).run()

@@ -13,6 +13,7 @@ from access.scope import Scope
 from cases import lifecycle
 from core.errors import PermissionDenied
 from tests.accounts.conftest import SCOPES, T0, audit_marker
+from tests.factories import insert_case
 
 
 def test_update_delete_truncate_are_refused_by_the_store(people_store):
@@ -60,7 +61,7 @@ def test_search_is_admin_only_and_filters(people_store):
 
 def test_search_merges_case_transitions(people_store):
     with people_store.Session() as session, session.begin():
-        case = lifecycle.report(session, actor="op1", at=T0, source="patrol", source_id="P1", category="hazard",
+        case = insert_case(session, actor="op1", at=T0, source="patrol", source_id="P1", category="hazard",
                                 text="消防通道堵塞", lon=116.58, lat=35.41, street_code="S", community_code="C",
                                 grid_code="G", join_status="ok")
         lifecycle.transition(session, case.id, "register", actor="op1", at=T0 + timedelta(minutes=5))

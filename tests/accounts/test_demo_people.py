@@ -15,21 +15,17 @@ from sqlalchemy import func, select
 
 from access import accounts
 from access.scope import Scope
-from cases.queries import visit_coverage, worker_positions
+from core.clock import add_months
 from core.errors import InputError
 from core.settings import Settings
-from demo.people import (
-    DEMO_ACCOUNTS,
-    add_months,
-    demo_shifts,
-    grid_parents,
-    load_households,
-    load_tracks,
-    load_visits,
-    seed_people,
-)
+from demo.people import DEMO_ACCOUNTS, demo_shifts, seed_people
+from geo.areas import grid_parents
+from metrics.coverage import visit_coverage
+from registry.imports import load_households, load_visits
 from store.models import Household, User, Visit, WorkerTrack
 from tests.accounts.conftest import C1, G1, G2, STREET, T0, audit_marker, audit_since
+from workforce.queries import worker_positions
+from workforce.tracks import load_tracks
 
 PARENTS = {G1: (C1, STREET), G2: (C1, STREET)}
 HH_HEADER = "户编号,户主姓名,身份证号,联系电话,类别,楼栋编码,网格编码,经度,纬度"

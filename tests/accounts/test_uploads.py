@@ -47,7 +47,7 @@ def test_rejects_other_extensions(name):
 
 def test_rejects_content_that_does_not_match_extension():
     with pytest.raises(InputError, match="not a valid XLSX"):
-        check_upload("orders.xlsx", "a,b\n1,2\n".encode(), max_mb=1)
+        check_upload("orders.xlsx", b"a,b\n1,2\n", max_mb=1)
     with pytest.raises(InputError, match="not a valid CSV"):
         check_upload("orders.csv", b"\x7fELF\x02\x01\x01\x00\x00", max_mb=1)
     with pytest.raises(InputError, match="not a valid GEOJSON"):

@@ -60,7 +60,7 @@ def wait_for_frame_with(page, selector: str, *, timeout_s: float = 90.0, minimum
             try:
                 if frame.locator(selector).count() >= minimum:
                     return frame
-            except Exception:  # noqa: BLE001 - frames come and go while Streamlit renders
+            except Exception:
                 continue
         page.wait_for_timeout(250)
     msg = f"no frame with {minimum}+ elements matching {selector!r} within {timeout_s:.0f} s"
@@ -125,7 +125,7 @@ def wait_until(page, predicate, *, timeout_s: float = 30.0, what: str = "conditi
         try:
             if predicate():
                 return
-        except Exception:  # noqa: BLE001 - frames are replaced while Streamlit reruns
+        except Exception:
             pass
         page.wait_for_timeout(250)
     msg = f"timed out after {timeout_s:.0f} s waiting for {what}"

@@ -86,7 +86,8 @@ def _located_cases(**filters) -> int:
 
     engine = make_engine(load_settings().database_url)
     with Session(engine) as session:
-        rows = queries.list_cases(session, Scope(role="commander", username="test"), limit=100_000, **filters)
+        rows = queries.list_cases(session, Scope(role="commander", username="test"), queries.CaseFilter(**filters),
+                                  limit=100_000)
     engine.dispose()
     return int((rows["lon"].notna() & rows["lat"].notna()).sum())
 

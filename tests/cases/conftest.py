@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store import db
 from store.models import DATA_TABLES
+from tests.factories import insert_case
 
 
 @dataclass
@@ -89,14 +90,13 @@ def add_people(session: Session) -> None:
 def new_case(session: Session, *, source_id: str = "A1", category: str = "request",
              priority: str = "normal", at=T0, **extra):
     """A reported case in grid 370811004001001, routed to worker W001."""
-    from cases import lifecycle
 
     values = dict(source="hotline_12345", source_id=source_id, category=category, subcategory=None,
                   text="楼道堆放杂物", lon=CASE_LON, lat=CASE_LAT, street_code="370811004",
                   community_code="370811004001", grid_code="370811004001001", join_status="ok",
                   priority=priority, assignee_kind="worker", assignee_id="W001", reported_at=at)
     values.update(extra)
-    return lifecycle.report(session, actor="import", at=at, **values)
+    return insert_case(session, actor="import", at=at, **values)
 
 
 @pytest.fixture(scope="session")

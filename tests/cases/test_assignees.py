@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pandas as pd
 import pytest
 from sqlalchemy import delete, select
 
@@ -139,8 +138,8 @@ def test_chosen_assignee_goes_into_the_dispatch_event(people):
         case = new_case(s, source_id="D1")
         lifecycle.transition(s, case.id, "register", actor="duty")
         chosen = assignees.check_assignee(s, CHIEF, "worker", "W002")
-        lifecycle.transition(s, case.id, "dispatch", actor="chief1", actor_role="chief",
-                             assignee_kind=chosen.kind, assignee_id=chosen.id)
+        lifecycle.transition(s, case.id, "dispatch", actor="chief1", assignee_kind=chosen.kind,
+                             assignee_id=chosen.id)
     with people.Session() as s:
         event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.action == "dispatch")).one()
         assert event.actor == "chief1" and "to worker W002" in event.note
@@ -219,71 +218,3 @@ def test_reassign_picker_leaves_out_the_current_assignee(people):
         assert options[index].key == "worker:W001"
         with pytest.raises(ValueError, match="dispatch or reassign"):
             assignees.picker(s, COMMANDER, row, action="return")
-
-
-# -- recording an arrival ------------------------------------------------------------------------
-WORKER = Scope(role="worker", area_codes="370811004001001", username="w1")
-
-
-def _accepted(store, source_id: str) -> int:
-    with store.Session() as s, s.begin():
-        case = new_case(s, source_id=source_id, category="emergency")
-        for action in ("register", "dispatch", "accept"):
-            lifecycle.transition(s, case.id, action, actor="duty", at=T0 - timedelta(minutes=30))
-        return case.id
-
-
-def _arrive(store, case_id: int, **kwargs):
-    with store.Session() as s, s.begin():
-        return positions.record_arrival(s, WORKER, case_id, role="worker", worker_id=kwargs.pop("worker_id", "W001"),
-                                        expected_version=4, now=T0, **kwargs)
-
-
-def _event_note(store, case_id: int) -> str:
-    with store.Session() as s:
-        return s.scalars(select(CaseEvent.note).where(CaseEvent.case_id == case_id, CaseEvent.action == "arrive")).one()
-
-
-def test_record_arrival_uses_the_latest_fix(people):
-    _fixes(people, "W001", [30])  # older than 15 min
-    _fixes(people, "W001", [4])  # 0.001° east of the case
-    case_id = _accepted(people, "RA2")
-    after = _arrive(people, case_id, note="到达现场")
-    assert after["state"] == "on_site"
-    assert 50 < after["arrival_distance_m"] < 150
-    note = _event_note(people, case_id)
-    assert "GPS fix 08:56:00 (4 min old)" in note and "m from the case" in note and note.endswith("到达现场")
-
-
-def test_record_arrival_prefers_a_typed_position_and_says_so(people):
-    case_id = _accepted(people, "RA3")
-    after = _arrive(people, case_id, lon=CASE_LON, lat=CASE_LAT + 0.001)
-    assert 100 < after["arrival_distance_m"] < 120  # 0.001° of latitude ≈ 111 m
-    assert "position entered by hand (no GPS fix in the last 15 min)" in _event_note(people, case_id)
-
-
-def test_record_arrival_without_any_position(people):
-    _fixes(people, "W001", [16])  # just too old
-    case_id = _accepted(people, "RA4")
-    with pytest.raises(InputError, match="no GPS fix of W001 in the last 15 min"):
-        _arrive(people, case_id)
-    with pytest.raises(InputError, match="only one of lon/lat"):
-        _arrive(people, case_id, lon=CASE_LON)
-    after = _arrive(people, case_id, no_fix=True)
-    assert after["state"] == "on_site"
-    assert pd.isna(after["arrival_distance_m"])
-    with people.Session() as s:
-        from store.models import Case
-
-        stored = s.get(Case, case_id)
-        assert stored.arrived_at == T0 and (stored.arrival_lon, stored.arrival_lat) == (None, None)
-    assert "no GPS fix" in _event_note(people, case_id)
-
-
-def test_only_the_assigned_worker_records_the_arrival(people):
-    case_id = _accepted(people, "RA5")
-    with pytest.raises(PermissionDenied, match=f"worker w1 may not record an arrival on case {case_id}"):
-        _arrive(people, case_id, worker_id="W002", no_fix=True)
-    with people.Session() as s, pytest.raises(PermissionDenied):
-        positions.record_arrival(s, Scope(role="worker", area_codes="370811004001002", username="w2"), case_id,
-                                 role="worker", worker_id="W001", expected_version=4, now=T0, no_fix=True)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cases import reads
+from cases import queries
+from cases.queries import CaseFilter
 from core import constants
 from demo import seed
 from metrics import kpi
@@ -37,12 +38,12 @@ def test_seed_demo_spread_and_idempotence(store, demo_district):
     assert summary.startswith("seeded ") and messages
     with store.Session() as s:
         n_cases = s.scalar(select(func.count()).select_from(Case))
-        states = reads.counts_by_state(s, scope=reads.district_scope("test"))
+        states = queries.count_by_state(s, queries.district_scope("test"))
         open_states = [k for k in constants.OPEN_STATES if states[k] > 0]
         reworked = s.scalar(select(func.count()).select_from(Case).where(Case.rework_count > 0))
         extended = s.scalar(select(func.count()).select_from(Case).where(Case.extension_state == "approved"))
         supervised = s.scalar(select(func.count()).select_from(Case).where(Case.supervised.is_(True)))
-        unrouted = reads.count_cases(s, unrouted=True, scope=reads.district_scope("test"))
+        unrouted = queries.total_cases(s, queries.district_scope("test"), CaseFilter(unrouted=True))
         bad_seq = s.scalar(select(func.count()).select_from(
             select(CaseEvent.case_id).group_by(CaseEvent.case_id)
             .having(func.max(CaseEvent.seq) != func.count()).subquery()))

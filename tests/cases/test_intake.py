@@ -6,12 +6,12 @@ import json
 
 import pandas as pd
 import pytest
-from intake.pipeline import import_file
 from sqlalchemy import func, select
 
 from cases.routing import parse_rules
 from core.errors import InputError
 from intake import pipeline
+from intake.files import import_file
 from store.models import Case, CaseEvent, Department
 from tests.cases.conftest import add_people
 

@@ -4,10 +4,10 @@ after a successful import, absent after a failed one."""
 from __future__ import annotations
 
 import pytest
-from intake.pipeline import import_file
 from sqlalchemy import func, select
 
-from intake import pipeline
+from intake import files
+from intake.files import import_file
 from store.models import AuditEntry
 from tests.cases.conftest import add_people
 from tests.cases.test_intake import RULES, counts, write_csv
@@ -45,7 +45,7 @@ def test_failed_import_leaves_no_audit_entry(store, small_hierarchy, tmp_path, m
     def explode(*args, **kwargs):
         raise OSError("disk full while writing rejects")
 
-    monkeypatch.setattr(pipeline, "_write_rejects", explode)  # fails after the audit entry is written
+    monkeypatch.setattr(files, "_write_rejects", explode)  # fails after the audit entry is written
     with pytest.raises(OSError, match="disk full"):
         import_file(store.engine, path, hierarchy=small_hierarchy, rules=RULES, rejects_path=tmp_path / "r.csv")
     assert _import_entries(store, path.name) == []

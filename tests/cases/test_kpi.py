@@ -6,7 +6,7 @@ from datetime import datetime as dt
 
 import pytest
 
-from metrics import kpi
+from metrics import formulas, kpi
 from store.models import Case
 
 NOW = dt(2026, 11, 20, 12, 0)
@@ -102,14 +102,14 @@ def test_by_worker_and_window(kpi_store):
 
 
 def test_formulas_documented_and_grades():
-    for key in kpi.RATES:
-        f = kpi.FORMULAS[key]
+    for key in formulas.RATES:
+        f = formulas.FORMULAS[key]
         assert f.numerator and f.denominator and f.exclusions and f.better in ("higher", "lower")
-    assert kpi.grade("closure_rate", 0.95) == "green"
-    assert kpi.grade("closure_rate", 0.9) == "yellow"
-    assert kpi.grade("closure_rate", 0.8) == "red"
-    assert kpi.grade("rework_rate", 0.01) == "green"
-    assert kpi.grade("rework_rate", 0.2) == "red"
-    assert kpi.grade("reported", 5) is None
+    assert formulas.grade("closure_rate", 0.95) == "green"
+    assert formulas.grade("closure_rate", 0.9) == "yellow"
+    assert formulas.grade("closure_rate", 0.8) == "red"
+    assert formulas.grade("rework_rate", 0.01) == "green"
+    assert formulas.grade("rework_rate", 0.2) == "red"
+    assert formulas.grade("reported", 5) is None
     with pytest.raises(ValueError, match="unknown KPI level 'planet'"):
         kpi.kpi_table(None, by="planet")

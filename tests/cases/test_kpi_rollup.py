@@ -139,7 +139,7 @@ def test_postgis_has_no_rollup(store):
 
 
 def test_import_folds_new_cases_into_the_rollup_and_keeps_the_trigger(sqlite_store, small_hierarchy, tmp_path):
-    from intake import pipeline
+    from intake.files import import_file
 
     csv = tmp_path / "hotline.csv"
     csv.write_text("工单编号,来源渠道,一级分类,诉求内容,经度,纬度,受理时间\n"
@@ -149,7 +149,7 @@ def test_import_folds_new_cases_into_the_rollup_and_keeps_the_trigger(sqlite_sto
     with sqlite_store.Session() as s, s.begin():
         add_people(s)
         new_case(s, source_id="BEFORE", at=T0 - timedelta(days=1))
-    result = pipeline.import_file(engine, csv, hierarchy=small_hierarchy, actor="t")
+    result = import_file(engine, csv, hierarchy=small_hierarchy, actor="t")
     assert result.added == 2
     with engine.begin() as conn:
         triggers = {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'"))}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from metrics.kpi import FORMULAS
+from metrics.formulas import KPI_FORMULAS as FORMULAS
 from tests.views.conftest import signed_in
 from tests.views.test_command_page import store_config  # noqa: F401  (fixture)
 

@@ -1,0 +1,120 @@
+"""Every formula behind a number the project shows or exports, and the grades of rates.
+
+:data:`FORMULAS` documents each indicator once (numerator, denominator, exclusions, which
+direction is better): the KPI table's (:data:`KPI_FORMULAS`, computed by :mod:`metrics.kpi`), the
+command map's tiles and per-grid measures (:mod:`metrics.command`) and the four-visit coverage
+(:mod:`metrics.coverage`). Pages show these texts; they never write a formula of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import constants
+
+
+@dataclass(frozen=True)
+class Formula:
+    """How one indicator is computed. ``better`` is ``higher``, ``lower`` or None (a count)."""
+
+    key: str
+    zh: str
+    en: str
+    numerator: str
+    denominator: str | None
+    exclusions: str
+    better: str | None
+    unit: str
+
+
+KPI_FORMULAS: dict[str, Formula] = {
+    f.key: f
+    for f in (
+        Formula("reported", "受理数", "Reported", "cases reported in the window", None,
+                "none (voided cases included)", None, "cases"),
+        Formula("registered", "立案数", "Registered", "cases registered (立案)", None,
+                "voided cases (never registered)", None, "cases"),
+        Formula("dispatched", "派遣数", "Dispatched", "cases dispatched at least once", None,
+                "cases never dispatched", None, "cases"),
+        Formula("closed", "结案数", "Closed", "cases closed (closed or archived)", None, "none", None, "cases"),
+        Formula("due", "应结案数", "Due to be closed",
+                "dispatched cases already closed or whose close deadline (extended if approved) has passed",
+                None, "cases not yet dispatched; open cases still within their deadline", None, "cases"),
+        Formula("closure_rate", "结案率", "Closure rate", "closed", "due to be closed",
+                "cases not yet due (see 'due')", "higher", "%"),
+        Formula("on_time_rate", "按期结案率", "On-time closure rate",
+                "closed on or before the close deadline (the extended deadline when an extension was approved)",
+                "due to be closed", "cases not yet due", "higher", "%"),
+        Formula("rework_rate", "返工率", "Rework rate",
+                "handled cases sent back to rework at least once (failed verification or dissatisfied follow-up)",
+                "cases handled at least once", "cases never handled", "lower", "%"),
+        Formula("extension_rate", "延期率", "Extension rate", "cases with an approved extension",
+                "cases dispatched", "requested or refused extensions", "lower", "%"),
+        Formula("mean_handling_hours", "平均处置用时", "Mean handling time",
+                "sum of hours from (first) dispatch to (last) handling", "cases handled",
+                "cases not yet handled", None, "h"),
+        Formula("arrival_rate", "按时到场率", "On-time arrival rate",
+                "four-arrival cases on site by the arrival deadline",
+                "dispatched four-arrival cases that arrived or whose arrival deadline has passed",
+                "categories outside ARRIVAL_REQUIRED_CATEGORIES; cases still within the arrival deadline",
+                "higher", "%"),
+        Formula("mean_arrival_minutes", "平均到场用时", "Mean arrival time",
+                "sum of minutes from dispatch to arrival on site", "four-arrival cases that arrived",
+                "cases not (yet) on site", None, "min"),
+        Formula("satisfaction_rate", "满意率", "Satisfaction rate",
+                "follow-ups rated satisfied or basically satisfied (满意 + 基本满意)", "follow-ups with a rating",
+                "cases without a follow-up rating", "higher", "%"),
+    )
+}
+#: Rates of the KPI table that get a grade.
+RATES: tuple[str, ...] = tuple(k for k, f in KPI_FORMULAS.items() if f.better)
+
+
+#: Numbers shown outside the KPI table, each with its formula.
+OTHER_FORMULAS: dict[str, Formula] = {
+    f.key: f
+    for f in (
+        Formula("today_new", "今日新增", "New today", "cases reported since today's midnight, within the filter",
+                None, "none", None, "cases"),
+        Formula("open", "在办", "Open", "cases in an open state (reported … followed up), within the filter", None,
+                "closed, archived and voided cases", None, "cases"),
+        Formula("overdue", "超期", "Overdue", "open cases whose pending deadline (respond, arrive or close) has "
+                "passed", None, "cases not yet dispatched; closed cases", None, "cases"),
+        Formula("arrivals_pending", "待到场", "Arrivals pending", "open cases whose pending deadline is the "
+                "arrival (accepted, arrival required, not yet on site)", None, "other pending deadlines", None,
+                "cases"),
+        Formula("per_1000_buildings", "每千栋楼案件数", "Cases per 1,000 buildings",
+                "cases of the grid within the filter × 1000", "buildings of the grid",
+                "grids without buildings (no value)", None, "cases"),
+        Formula("coverage", "走访覆盖率", "Visit coverage", "households visited at least once in the period",
+                "households due in the period (every registered household, once per period)",
+                "none", "higher", "%"),
+        Formula("credible_coverage", "在场走访覆盖率", "On-site visit coverage",
+                "households with an on-site visit (worker's GPS within VISIT_ON_SITE_M of the household)",
+                "households due in the period", "visits without a GPS fix or farther away", "higher", "%"),
+    )
+}
+#: Every formula, by key.
+FORMULAS: dict[str, Formula] = {**KPI_FORMULAS, **OTHER_FORMULAS}
+
+
+def grade(key: str, value: float | None) -> str | None:
+    """``green``, ``yellow`` or ``red`` for rate ``key`` (thresholds ``core.constants.GRADE_*``;
+    for lower-is-better rates the mirrored thresholds ``1 - GRADE_*``); None without a value."""
+    if key not in RATES:
+        return None
+    return grade_rate(value, better=FORMULAS[key].better or "higher")
+
+
+def grade_rate(value: float | None, *, better: str = "higher") -> str | None:
+    """``green``, ``yellow`` or ``red`` for any rate 0..1 (e.g. four-visit coverage) by the
+    thresholds ``core.constants.GRADE_*``; None without a value (None or NaN)."""
+    if value is None or value != value:
+        return None
+    if better == "lower":
+        value = 1.0 - value
+    if value >= constants.GRADE_GREEN:
+        return "green"
+    if value >= constants.GRADE_YELLOW:
+        return "yellow"
+    return "red"
