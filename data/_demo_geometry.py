@@ -118,49 +118,64 @@ def _clip(line: np.ndarray, area: BaseGeometry) -> list[BaseGeometry]:
     return [g for g in shapely.get_parts(clipped) if g.length > 1.0]
 
 
-def road_network(
-    rng: np.random.Generator, street: Polygon
-) -> tuple[list[BaseGeometry], Polygon, dict[str, list[BaseGeometry]]]:
-    """Lines that cut the street: river, arterials, village roads, the urban ring and streets.
+def _crossing(centre: tuple[float, float], big_r: float, angle: float,
+              offset: float) -> tuple[tuple[float, float], float]:
+    """A start point outside the outline and the heading that crosses it past the centre.
 
-    Returns ``(lines, urban_zone, named)`` where ``named`` keeps the river and arterials apart
-    (for documentation and checks); every line is clipped to the street plus 1 m.
+    Parameters
+    ----------
+    centre : tuple of float
+        Centre of the street (m).
+    big_r : float
+        Radius of the disc of the street's area (m).
+    angle : float
+        Direction of the start point seen from the centre (radians).
+    offset : float
+        Signed distance from the centre at which the line passes it (m).
+
+    Returns
+    -------
+    tuple
+        ``((x, y), heading)``.
     """
-    cx, cy = street.centroid.x, street.centroid.y
-    big_r = math.sqrt(street.area / math.pi)
-    inside = street.buffer(1.0)
-    lines: list[BaseGeometry] = []
-    named: dict[str, list[BaseGeometry]] = {"river": [], "arterial": []}
+    cx, cy = centre
+    sx = cx + 1.6 * big_r * math.cos(angle)
+    sy = cy + 1.6 * big_r * math.sin(angle)
+    tx = cx - offset * math.sin(angle)
+    ty = cy + offset * math.cos(angle)
+    return (sx, sy), math.atan2(ty - sy, tx - sx)
 
-    def crossing(angle: float, offset: float) -> tuple[tuple[float, float], float]:
-        # a start point outside the outline, heading across it past the centre at `offset`
-        sx = cx + 1.6 * big_r * math.cos(angle)
-        sy = cy + 1.6 * big_r * math.sin(angle)
-        tx = cx - offset * math.sin(angle)
-        ty = cy + offset * math.cos(angle)
-        return (sx, sy), math.atan2(ty - sy, tx - sx)
 
-    # river: one meandering line from north-west to south-east
-    start, heading = crossing(rng.uniform(0.6, 0.9) * math.pi, rng.uniform(-0.3, 0.3) * big_r)
+def _river(rng: np.random.Generator, centre: tuple[float, float], big_r: float,
+           inside: BaseGeometry) -> list[BaseGeometry]:
+    """One meandering line from north-west to south-east, clipped to ``inside``."""
+    start, heading = _crossing(centre, big_r, rng.uniform(0.6, 0.9) * math.pi,
+                               rng.uniform(-0.3, 0.3) * big_r)
     river = wiggly_line(rng, start, heading, 3.4 * big_r, turn_sd=0.012, max_turn=0.05,
                         meander=0.55, meander_wavelength=1800.0)
-    named["river"] = _clip(river, inside)
-    lines += named["river"]
+    return _clip(river, inside)
 
-    # arterial roads: long, gently curving, spread over directions
-    n_art = 6
-    for k in range(n_art):
-        angle = (k + rng.uniform(0.1, 0.9)) * math.pi / n_art
+
+def _arterials(rng: np.random.Generator, centre: tuple[float, float], big_r: float,
+               inside: BaseGeometry, count: int = 6) -> list[BaseGeometry]:
+    """``count`` long, gently curving roads spread over directions, clipped to ``inside``."""
+    parts: list[BaseGeometry] = []
+    for k in range(count):
+        angle = (k + rng.uniform(0.1, 0.9)) * math.pi / count
         if rng.random() < 0.5:
             angle += math.pi
-        start, heading = crossing(angle, rng.uniform(-0.55, 0.55) * big_r)
+        start, heading = _crossing(centre, big_r, angle, rng.uniform(-0.55, 0.55) * big_r)
         art = wiggly_line(rng, start, heading, 3.3 * big_r, turn_sd=0.004, max_turn=0.02)
-        parts = _clip(art, inside)
-        named["arterial"] += parts
-        lines += parts
+        parts += _clip(art, inside)
+    return parts
 
-    # village roads: shorter, wigglier, starting anywhere
-    for _ in range(56):
+
+def _village_roads(rng: np.random.Generator, centre: tuple[float, float], big_r: float,
+                   inside: BaseGeometry, count: int = 56) -> list[BaseGeometry]:
+    """``count`` shorter, wigglier roads through random points, clipped to ``inside``."""
+    cx, cy = centre
+    lines: list[BaseGeometry] = []
+    for _ in range(count):
         r = big_r * math.sqrt(rng.uniform(0.0, 1.0))
         a = rng.uniform(0, 2 * math.pi)
         start = (cx + r * math.cos(a), cy + r * math.sin(a))
@@ -170,10 +185,20 @@ def road_network(
         fwd = wiggly_line(rng, start, heading, length / 2, turn_sd=0.02, max_turn=0.06)
         road = np.r_[back[::-1], fwd[1:]]
         lines += _clip(road, inside)
+    return lines
 
-    # urban zone: a wobbly disc of about 9.5 km^2 well inside the street; its edge is a ring road
-    urban = None
-    for _ in range(50):
+
+def _urban_zone(rng: np.random.Generator, street: Polygon, centre: tuple[float, float],
+                big_r: float, attempts: int = 50) -> Polygon:
+    """A wobbly disc of about 9.5 km² at least 600 m inside ``street`` (its edge is a ring road).
+
+    Raises
+    ------
+    RuntimeError
+        When no attempt fits inside the street.
+    """
+    cx, cy = centre
+    for _ in range(attempts):
         a = rng.uniform(0, 2 * math.pi)
         off = rng.uniform(0.05, 0.2) * big_r
         ux, uy = cx + off * math.cos(a), cy + off * math.sin(a)
@@ -187,19 +212,19 @@ def road_network(
         zone = Polygon(_round_mm(np.c_[ux + np.cos(theta) * rad * scale,
                                        uy + np.sin(theta) * rad * scale]))
         if street.buffer(-600.0).contains(zone):
-            urban = zone
-            break
-    if urban is None:
-        msg = "could not place the urban zone inside the street; try another --seed"
-        raise RuntimeError(msg)
-    lines.append(urban.exterior)
-    urban_in = urban.buffer(1.0)
+            return zone
+    msg = "could not place the urban zone inside the street; try another --seed"
+    raise RuntimeError(msg)
 
-    # urban streets: two families of near-parallel, slightly curving streets (a warped grid),
-    # some ending early (T-junctions), plus a few diagonals
+
+def _urban_streets(rng: np.random.Generator, urban: Polygon) -> list[BaseGeometry]:
+    """Two families of near-parallel, slightly curving streets (a warped grid), some ending
+    early (T-junctions), plus a few diagonals; clipped to ``urban`` plus 1 m."""
+    urban_in = urban.buffer(1.0)
     ub = urban.bounds
     ur = max(ub[2] - ub[0], ub[3] - ub[1])
     ucx, ucy = urban.centroid.x, urban.centroid.y
+    lines: list[BaseGeometry] = []
     base = rng.uniform(0, math.pi / 2)
     for fam, spacing in ((0, 175.0), (1, 205.0)):
         ang = base + fam * (math.pi / 2 + rng.uniform(-0.25, 0.25))
@@ -224,6 +249,36 @@ def road_network(
         diag = wiggly_line(rng, pos, a + math.pi + rng.normal(0, 0.3), 1.4 * ur,
                            turn_sd=0.005, max_turn=0.02)
         lines += _clip(diag, urban_in)
+    return lines
+
+
+def road_network(
+    rng: np.random.Generator, street: Polygon
+) -> tuple[list[BaseGeometry], Polygon, dict[str, list[BaseGeometry]]]:
+    """Lines that cut the street: river, arterials, village roads, the urban ring and streets.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every random draw (a fixed seed gives the same network).
+    street : shapely.Polygon
+        Street outline in metres.
+
+    Returns
+    -------
+    tuple
+        ``(lines, urban_zone, named)`` where ``named`` keeps the river and arterials apart
+        (for documentation and checks); every line is clipped to the street plus 1 m.
+    """
+    centre = (street.centroid.x, street.centroid.y)
+    big_r = math.sqrt(street.area / math.pi)
+    inside = street.buffer(1.0)
+    named: dict[str, list[BaseGeometry]] = {"river": _river(rng, centre, big_r, inside)}
+    named["arterial"] = _arterials(rng, centre, big_r, inside)
+    lines = [*named["river"], *named["arterial"], *_village_roads(rng, centre, big_r, inside)]
+    urban = _urban_zone(rng, street, centre, big_r)
+    lines.append(urban.exterior)
+    lines += _urban_streets(rng, urban)
     return lines, urban, named
 
 
@@ -346,26 +401,15 @@ def _grow(
     return label
 
 
-def partition(
-    members: list[int], n: int, faces: Faces, *, iterations: int = 8,
-    balance_rounds: int = 25, weights: np.ndarray | None = None,
-) -> list[list[int]]:
-    """Split the connected set of faces ``members`` into ``n`` contiguous groups.
+def _spread_seeds(idx: np.ndarray, n: int, faces: Faces, weights: np.ndarray,
+                  min_seed_area: float) -> list[int]:
+    """``n`` seed faces by farthest-point sampling, starting next to the weighted centre.
 
-    Seeds are spread by farthest-point sampling and moved by a few Lloyd steps (area- or
-    ``weights``-weighted); faces go to the nearest seed along the adjacency graph, so every
-    group is edge-connected. Faces no seed can reach join their longest-edge neighbour group.
+    Only faces of at least ``min_seed_area`` m² are preferred as seeds.
     """
-    members = sorted(members)
-    if len(members) < n:
-        msg = f"only {len(members)} faces for {n} groups; the road network is too sparse"
-        raise RuntimeError(msg)
-    w = faces.areas if weights is None else weights
     cents = faces.centroids
-    idx = np.array(members)
-    mw = w[idx]
+    mw = weights[idx]
     centre = (cents[idx] * mw[:, None]).sum(0) / mw.sum()
-    min_seed_area = float(np.median(faces.areas[idx])) * 0.5
     big = idx[faces.areas[idx] >= min_seed_area]
     seeds = [int(big[np.argmin(np.hypot(*(cents[big] - centre).T))])]
     mind = np.hypot(*(cents[big] - cents[seeds[0]]).T)
@@ -375,13 +419,19 @@ def partition(
             nxt = next(int(m) for m in idx if int(m) not in seeds)
         seeds.append(nxt)
         mind = np.minimum(mind, np.hypot(*(cents[big] - cents[nxt]).T))
-    label: dict[int, int] = {}
+    return seeds
+
+
+def _lloyd_seeds(members: list[int], seeds: list[int], faces: Faces, weights: np.ndarray,
+                 min_seed_area: float, iterations: int) -> list[int]:
+    """Seeds moved by up to ``iterations`` Lloyd steps (each to its group's weighted centre)."""
+    cents = faces.centroids
     for _ in range(iterations):
         label = _grow(members, seeds, faces)
         new = []
-        for slot in range(n):
+        for slot in range(len(seeds)):
             grp = np.array([f for f in members if label.get(f) == slot])
-            gw = w[grp]
+            gw = weights[grp]
             c = (cents[grp] * gw[:, None]).sum(0) / gw.sum()
             cand = grp[faces.areas[grp] >= min_seed_area]
             cand = cand if len(cand) else grp
@@ -389,21 +439,37 @@ def partition(
         if new == seeds:
             break
         seeds = new
-    # balance: slow down seeds whose groups are too big, keep the most even labelling
+    return seeds
+
+
+def _balanced_labels(members: list[int], seeds: list[int], faces: Faces, weights: np.ndarray,
+                     rounds: int) -> dict[int, int]:
+    """The most even labelling found by slowing down seeds whose groups are too big."""
+    n = len(seeds)
     scale = [1.0] * n
     best_label, best_spread = None, math.inf
-    for _ in range(balance_rounds):
+    for _ in range(rounds):
         label = _grow(members, seeds, faces, scale)
         sizes = np.zeros(n)
         for f, slot in label.items():
-            sizes[slot] += w[f]
+            sizes[slot] += weights[f]
         spread = float(sizes.max() / max(sizes.min(), 1e-9))
         if spread < best_spread:
             best_label, best_spread = label, spread
         mean = sizes.mean()
         scale = [sc * float((max(sz, 1e-9) / mean) ** 0.35) for sc, sz in zip(scale, sizes,
                                                                              strict=True)]
-    label = best_label if best_label is not None else _grow(members, seeds, faces)
+    return best_label if best_label is not None else _grow(members, seeds, faces)
+
+
+def _attach_unreached(members: list[int], label: dict[int, int], faces: Faces) -> None:
+    """Label in place the faces no seed reached with their longest-edge neighbour's group.
+
+    Raises
+    ------
+    RuntimeError
+        When some faces touch no labelled face at all.
+    """
     pending = [f for f in members if f not in label]
     while pending:
         still = []
@@ -417,6 +483,54 @@ def partition(
             msg = "faces not connected to any group; the partition is broken"
             raise RuntimeError(msg)
         pending = still
+
+
+def partition(
+    members: list[int], n: int, faces: Faces, *, iterations: int = 8,
+    balance_rounds: int = 25, weights: np.ndarray | None = None,
+) -> list[list[int]]:
+    """Split the connected set of faces ``members`` into ``n`` contiguous groups.
+
+    Seeds are spread by farthest-point sampling and moved by a few Lloyd steps (area- or
+    ``weights``-weighted); faces go to the nearest seed along the adjacency graph, so every
+    group is edge-connected. Faces no seed can reach join their longest-edge neighbour group.
+
+    Parameters
+    ----------
+    members : list of int
+        Face indices to split (edge-connected).
+    n : int
+        Number of groups.
+    faces : Faces
+        The planar partition.
+    iterations : int, default 8
+        Most Lloyd steps.
+    balance_rounds : int, default 25
+        Rounds of slowing down the seeds of too big groups.
+    weights : numpy.ndarray, optional
+        Weight per face (default: its area).
+
+    Returns
+    -------
+    list of list of int
+        Face indices of each group, in ``members`` order.
+
+    Raises
+    ------
+    RuntimeError
+        When there are fewer faces than groups or some faces are not connected.
+    """
+    members = sorted(members)
+    if len(members) < n:
+        msg = f"only {len(members)} faces for {n} groups; the road network is too sparse"
+        raise RuntimeError(msg)
+    w = faces.areas if weights is None else weights
+    idx = np.array(members)
+    min_seed_area = float(np.median(faces.areas[idx])) * 0.5
+    seeds = _spread_seeds(idx, n, faces, w, min_seed_area)
+    seeds = _lloyd_seeds(members, seeds, faces, w, min_seed_area, iterations)
+    label = _balanced_labels(members, seeds, faces, w, balance_rounds)
+    _attach_unreached(members, label, faces)
     groups: list[list[int]] = [[] for _ in range(n)]
     for f in members:
         groups[label[f]].append(f)

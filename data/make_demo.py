@@ -69,8 +69,11 @@ URBAN_GRIDS = 100
 VILLAGE_GRIDS = 98
 ROAD_NAMES = ("锦绣路", "和平街", "文昌路", "东华街", "西苑路", "南湖路", "北辰街", "建设路",
               "育才路", "光明街", "新华路", "振兴路", "民生街", "长青路")
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰凤春梅海燕桂芝德福淑珍丽娟新民文博子涵浩然雨轩欣怡思远嘉琪立新保国宏伟晓东晓燕玉梅"
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
+            "苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史"
+            "顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文")
+GIVEN = ("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红玉兰凤春梅海燕桂芝"
+         "德福淑珍丽娟新民文博子涵浩然雨轩欣怡思远嘉琪立新保国宏伟晓东晓燕玉梅")
 
 PERIOD_START = dt.datetime(2026, 4, 15)
 PERIOD_END = dt.datetime(2026, 6, 30, 23, 59, 59)
@@ -255,12 +258,12 @@ def build_hierarchy(rng: np.random.Generator) -> tuple[District, geom.Faces, dic
     return district, faces, extra
 
 
-def build_buildings(rng: np.random.Generator, district: District, faces: geom.Faces,
-                    extra: dict) -> None:
-    """楼栋 along urban blocks, 院落 around village cores; codes, names and household counts."""
-    face_grid = extra["face_grid"]
-    grids = district.grids
-    comms = district.communities
+def _urban_blocks(rng: np.random.Generator, faces: geom.Faces,
+                  face_grid: np.ndarray) -> list[tuple[int, str, int, int, Polygon]]:
+    """楼栋 rows ``(grid index, kind, floors, households, polygon)`` along the urban blocks.
+
+    One urban face in five stays free of housing (schools, parks, markets).
+    """
     rows = []
     for fi, poly in enumerate(faces.polygons):
         if faces.urban[fi] and rng.random() < 0.8:  # the rest: schools, parks, markets
@@ -268,31 +271,50 @@ def build_buildings(rng: np.random.Generator, district: District, faces: geom.Fa
                 floors = int(rng.choice([5, 6, 6, 6, 7, 11, 18]))
                 units = int(rng.integers(2, 5))
                 rows.append((int(face_grid[fi]), "楼栋", floors, floors * units * 2, b))
-    for ci in range(len(comms)):
-        if comms.loc[ci, "KIND"] != "村":
-            continue
-        members = np.flatnonzero(extra["face_comm"] == ci)
-        cents = faces.centroids[members]
-        weights = faces.areas[members]
-        centre = (cents * weights[:, None]).sum(0) / weights.sum()
-        cores = [cents[int(np.argmin(np.hypot(*(cents - centre).T)))]]
-        far = np.hypot(*(cents - cores[0]).T)
-        if rng.random() < 0.6 and far.max() > 900:
-            options = np.flatnonzero(far > 700)
-            cores.append(cents[int(rng.choice(options))])
-        angle = rng.uniform(-0.4, 0.4)
-        for k, core in enumerate(cores):
-            radius = rng.uniform(300, 360) if k == 0 else rng.uniform(170, 230)
-            disc = shapely.Point(core).buffer(radius * 1.2)
-            for fi in members:
-                poly = faces.polygons[fi]
-                if not poly.intersects(disc):
-                    continue
-                for b in geom.courtyards(rng, poly, np.asarray(core), radius, angle):
-                    floors = 1 if rng.random() < 0.8 else 2
-                    hh = 1 if rng.random() < 0.9 else 2
-                    rows.append((int(face_grid[fi]), "院落", floors, hh, b))
-    # codes in grid order, north-west first within each grid
+    return rows
+
+
+def _village_cores(rng: np.random.Generator, cents: np.ndarray, weights: np.ndarray) -> list[np.ndarray]:
+    """Centres of a village's settlements: the face nearest its weighted centre, sometimes a
+    second one more than 700 m away in a village wider than 900 m."""
+    centre = (cents * weights[:, None]).sum(0) / weights.sum()
+    cores = [cents[int(np.argmin(np.hypot(*(cents - centre).T)))]]
+    far = np.hypot(*(cents - cores[0]).T)
+    if rng.random() < 0.6 and far.max() > 900:
+        options = np.flatnonzero(far > 700)
+        cores.append(cents[int(rng.choice(options))])
+    return cores
+
+
+def _village_courtyards(rng: np.random.Generator, faces: geom.Faces, face_grid: np.ndarray,
+                        members: np.ndarray) -> list[tuple[int, str, int, int, Polygon]]:
+    """院落 rows ``(grid index, kind, floors, households, polygon)`` around a village's cores."""
+    rows = []
+    cores = _village_cores(rng, faces.centroids[members], faces.areas[members])
+    angle = rng.uniform(-0.4, 0.4)
+    for k, core in enumerate(cores):
+        radius = rng.uniform(300, 360) if k == 0 else rng.uniform(170, 230)
+        disc = shapely.Point(core).buffer(radius * 1.2)
+        for fi in members:
+            poly = faces.polygons[fi]
+            if not poly.intersects(disc):
+                continue
+            for b in geom.courtyards(rng, poly, np.asarray(core), radius, angle):
+                floors = 1 if rng.random() < 0.8 else 2
+                hh = 1 if rng.random() < 0.9 else 2
+                rows.append((int(face_grid[fi]), "院落", floors, hh, b))
+    return rows
+
+
+def _coded_buildings(rows: list[tuple[int, str, int, int, Polygon]], grids: gpd.GeoDataFrame,
+                     comms: gpd.GeoDataFrame) -> list[dict]:
+    """Building records with codes and names, in grid order, north-west first within a grid.
+
+    Raises
+    ------
+    RuntimeError
+        When a grid gets more than 999 buildings (the code has three digits).
+    """
     cent = np.array([[b.centroid.x, b.centroid.y] for *_, b in rows])
     order = np.lexsort((cent[:, 0], -np.round(cent[:, 1], -1), [r[0] for r in rows]))
     per_grid: dict[int, int] = {}
@@ -314,6 +336,33 @@ def build_buildings(rng: np.random.Generator, district: District, faces: geom.Fa
         name = f"{per_grid[gi]}号楼" if kind == "楼栋" else f"{cname}{per_comm[ccode]}号院"
         out.append({"CODE": f"{gcode}{per_grid[gi]:03d}", "NAME": name, "GRID": gcode,
                     "KIND": kind, "FLOORS": floors, "HOUSEHOLDS": hh, "geometry": b})
+    return out
+
+
+def build_buildings(rng: np.random.Generator, district: District, faces: geom.Faces,
+                    extra: dict) -> None:
+    """楼栋 along urban blocks, 院落 around village cores; codes, names and household counts.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every random draw.
+    district : District
+        Its ``buildings`` are set.
+    faces : Faces
+        The planar partition the hierarchy was built from.
+    extra : dict
+        ``face_grid`` and ``face_comm``: grid and community index of each face.
+    """
+    face_grid = extra["face_grid"]
+    comms = district.communities
+    rows = _urban_blocks(rng, faces, face_grid)
+    for ci in range(len(comms)):
+        if comms.loc[ci, "KIND"] != "村":
+            continue
+        members = np.flatnonzero(extra["face_comm"] == ci)
+        rows += _village_courtyards(rng, faces, face_grid, members)
+    out = _coded_buildings(rows, district.grids, comms)
     district.buildings = gpd.GeoDataFrame(out, geometry="geometry", crs=DEMO_CRS)
 
 
@@ -359,44 +408,99 @@ def _addresses(district: District) -> list[str]:
     return out
 
 
-def build_tables(rng: np.random.Generator, district: District) -> None:
-    """Incidents, workers, households, visits, tracks and facilities."""
-    lonlat = _LonLat()
-    grids = district.grids.reset_index(drop=True)
-    comms = district.communities.reset_index(drop=True)
-    blds = district.buildings.reset_index(drop=True)
-    street = district.street.geometry.iloc[0]
-    b_xy = shapely.get_coordinates(shapely.centroid(blds.geometry.values))
-    b_hh = blds["HOUSEHOLDS"].to_numpy(dtype=float)
-    b_addr = _addresses(district)
-    b_grid = blds["GRID"].tolist()
-    b_kind = blds["KIND"].tolist()
-    b_code = blds["CODE"].tolist()
-    grid_codes = grids["网格编码"].tolist()
-    comm_kind = dict(zip(comms["CODE"], comms["KIND"], strict=True))
-    comm_name = dict(zip(comms["CODE"], comms["NAME"], strict=True))
-    grid_tree = shapely.STRtree(grids.geometry.values)
+#: Column headers of the CSV tables, in the order they are generated and written.
+_HEADERS: dict[str, tuple[str, ...]] = {
+    "incidents.csv": ("工单编号", "来源渠道", "一级分类", "二级分类", "诉求内容", "事发地址", "经度",
+                      "纬度", "诉求人", "联系电话", "受理时间", "办结时间", "满意度"),
+    "workers.csv": ("工号", "姓名", "手机号", "网格编码", "社区编码", "岗位"),
+    "households.csv": ("户编号", "户主姓名", "身份证号", "联系电话", "类别", "楼栋编码", "网格编码", "经度",
+                       "纬度"),
+    "visits.csv": ("走访编号", "户编号", "工号", "走访时间", "经度", "纬度", "走访结果"),
+    "tracks.csv": ("工号", "时间", "经度", "纬度"),
+    "facilities.csv": ("名称", "类型", "经度", "纬度", "社区编码"),
+}
+#: Relative number of incidents accepted in each hour of the day.
+_HOUR_WEIGHTS = np.array([0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.0, 2.2, 2.6, 2.4, 2.0, 1.4, 1.6,
+                          2.2, 2.3, 2.1, 1.8, 1.4, 1.3, 1.2, 0.9, 0.6, 0.35])
+#: Age range (years) of a household head by household category.
+_HOUSEHOLD_AGES = {"hardship": (25, 80), "empty_nest": (65, 92), "correction": (20, 60),
+                   "rehab": (20, 55)}
+#: Household categories' shares in a community (``True``) and in a village (``False``).
+_HOUSEHOLD_MIX = {
+    True: {"hardship": 0.3, "empty_nest": 0.5, "correction": 0.12, "rehab": 0.08},
+    False: {"hardship": 0.4, "empty_nest": 0.5, "correction": 0.06, "rehab": 0.04},
+}
+_MONTH_DAYS = {4: 30, 5: 31, 6: 30}
 
-    # workers
-    workers_h = ["工号", "姓名", "手机号", "网格编码", "社区编码", "岗位"]
+
+@dataclass(frozen=True)
+class _TableInputs:
+    """What the tables are drawn from: the layers and per-building values, read once."""
+
+    lonlat: _LonLat
+    grids: gpd.GeoDataFrame
+    communities: gpd.GeoDataFrame
+    buildings: gpd.GeoDataFrame
+    street: Polygon
+    building_xy: np.ndarray
+    building_households: np.ndarray
+    #: share of each building in the households (where incidents happen)
+    building_share: np.ndarray
+    building_address: list[str]
+    building_kind: list[str]
+    building_code: list[str]
+    grid_codes: list[str]
+    community_kind: dict[str, str]
+    community_name: dict[str, str]
+    grid_tree: shapely.STRtree
+
+    @classmethod
+    def of(cls, district: District) -> _TableInputs:
+        """Read ``district`` (layers with a fresh 0..n-1 index)."""
+        grids = district.grids.reset_index(drop=True)
+        comms = district.communities.reset_index(drop=True)
+        blds = district.buildings.reset_index(drop=True)
+        households = blds["HOUSEHOLDS"].to_numpy(dtype=float)
+        return cls(
+            lonlat=_LonLat(), grids=grids, communities=comms, buildings=blds,
+            street=district.street.geometry.iloc[0],
+            building_xy=shapely.get_coordinates(shapely.centroid(blds.geometry.values)),
+            building_households=households, building_share=households / households.sum(),
+            building_address=_addresses(district),
+            building_kind=blds["KIND"].tolist(), building_code=blds["CODE"].tolist(),
+            grid_codes=grids["网格编码"].tolist(),
+            community_kind=dict(zip(comms["CODE"], comms["KIND"], strict=True)),
+            community_name=dict(zip(comms["CODE"], comms["NAME"], strict=True)),
+            grid_tree=shapely.STRtree(grids.geometry.values),
+        )
+
+
+# workers
+def _workers(rng: np.random.Generator, inputs: _TableInputs) -> tuple[list[list[str]], dict[str, str]]:
+    """Worker rows (one per grid, a 网格长 per community, mobile workers) and grid -> worker ID."""
     workers: list[list[str]] = []
     grid_worker: dict[str, str] = {}
-    for i, g in enumerate(grids.itertuples(index=False)):
+    for gcode in inputs.grid_codes:
         wid = f"WG{len(workers) + 1:04d}"
-        gcode = getattr(g, "网格编码")
         grid_worker[gcode] = wid
         workers.append([wid, _name(rng), _fake_phone("1380000", len(workers) + 1), gcode,
                         gcode[:12], _POSTS[0]])
-    for c in comms.itertuples(index=False):
+    comm_codes = inputs.communities["CODE"]
+    for ccode in comm_codes:
         workers.append([f"WG{len(workers) + 1:04d}", _name(rng),
-                        _fake_phone("1380000", len(workers) + 1), "", c.CODE, _POSTS[1]])
-    mobile_comms = [c for c in comms["CODE"] if comm_kind[c] == "社区"] * 2 + [
-        c for c in comms["CODE"] if comm_kind[c] == "村"][:1]
+                        _fake_phone("1380000", len(workers) + 1), "", ccode, _POSTS[1]])
+    kind = inputs.community_kind
+    mobile_comms = ([c for c in comm_codes if kind[c] == "社区"] * 2
+                    + [c for c in comm_codes if kind[c] == "村"][:1])
     for ccode in mobile_comms:
         workers.append([f"WG{len(workers) + 1:04d}", _name(rng),
                         _fake_phone("1380000", len(workers) + 1), "", ccode, _POSTS[2]])
+    return workers, grid_worker
 
-    # incidents
+
+# incidents
+def _incident_days() -> tuple[list[dt.date], np.ndarray]:
+    """Days of the period and the share of incidents of each (fewer at weekends, slowly rising)."""
     days = []
     d = PERIOD_START.date()
     while d <= PERIOD_END.date():
@@ -404,59 +508,60 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
         d += dt.timedelta(days=1)
     day_w = np.array([(0.75 if day.weekday() >= 5 else 1.0) * (1 + 0.004 * k)
                       for k, day in enumerate(days)])
-    per_day = rng.multinomial(N_INCIDENTS, day_w / day_w.sum())
-    hours = np.array([0.2, 0.1, 0.05, 0.05, 0.05, 0.1, 0.4, 1.0, 2.2, 2.6, 2.4, 2.0, 1.4, 1.6,
-                      2.2, 2.3, 2.1, 1.8, 1.4, 1.3, 1.2, 0.9, 0.6, 0.35])
-    inc_rows: list[tuple[dt.datetime, list[str]]] = []
-    p_b = b_hh / b_hh.sum()
-    minx, miny, maxx, maxy = street.bounds
-    shapely.prepare(street)
-    for day, count in zip(days, per_day, strict=True):
-        for _ in range(int(count)):
-            hour = int(rng.choice(24, p=hours / hours.sum()))
-            accepted = dt.datetime.combine(day, dt.time(hour)) + dt.timedelta(
-                seconds=int(rng.integers(0, 3600)))
-            if rng.random() < 0.9:
-                bi = int(rng.choice(len(blds), p=p_b))
-                x, y = b_xy[bi] + rng.normal(0, 12, 2)
-                gcode = b_grid[bi]
-                urban = b_kind[bi] == "楼栋"
-                unit = f"{int(rng.integers(1, 5))}单元" if urban else ""
-                addr = b_addr[bi] + unit
-            else:
-                while True:
-                    x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
-                    if shapely.contains_xy(street, x, y):
-                        break
-                hit = grid_tree.query(shapely.Point(x, y), predicate="intersects")
-                gcode = grid_codes[int(hit.min())]
-                urban = comm_kind[gcode[:12]] == "社区"
-                cname = comm_name[gcode[:12]]
-                addr = (f"{STREET_NAME}{cname}{int(gcode[-3:])}号网格附近道路" if urban
-                        else f"{STREET_NAME}{cname}村外{['东', '南', '西', '北'][int(rng.integers(4))]}侧田间道路")
-            cat = _choice(rng, _CATEGORY_WEIGHTS)
-            subs = [s for s in SUBCATEGORIES[cat]
-                    if not (urban and s.key in _VILLAGE_ONLY)
-                    and not (not urban and s.key in _URBAN_ONLY)]
-            sub = subs[int(rng.integers(len(subs)))]
-            source = _choice(rng, _SOURCE_WEIGHTS)
-            text = _TEMPLATES[sub.key][int(rng.integers(len(_TEMPLATES[sub.key])))].format(
-                addr=addr.removeprefix(STREET_NAME))
-            lo, hi = _HANDLE_HOURS[cat]
-            handled = accepted + dt.timedelta(hours=float(np.exp(rng.uniform(np.log(lo),
-                                                                             np.log(hi)))))
-            closed = _fmt(handled) if handled <= EXPORT_AT else ""
-            lon, lat = lonlat(x, y)
-            inc_rows.append((accepted, [
-                "", SOURCES[source].zh, CATEGORIES[cat].zh, sub.zh, text, addr, lon, lat,
-                _name(rng), _fake_phone("1390000", int(rng.integers(0, 10000))),
-                _fmt(accepted), closed, ""]))
-    inc_rows.sort(key=lambda r: r[0])
-    seq: dict[dt.date, int] = {}
-    for accepted, row in inc_rows:
-        seq[accepted.date()] = seq.get(accepted.date(), 0) + 1
-        row[0] = f"GD{accepted:%Y%m%d}{seq[accepted.date()]:04d}"
-    closed_idx = [i for i, (_, r) in enumerate(inc_rows) if r[11]]
+    return days, day_w / day_w.sum()
+
+
+def _incident_place(rng: np.random.Generator, inputs: _TableInputs) -> tuple[float, float, bool, str]:
+    """``(x, y, urban, address)`` of an incident: near a building (nine in ten, by households)
+    or anywhere in the street, then on a road of its grid or in the fields."""
+    if rng.random() < 0.9:
+        bi = int(rng.choice(len(inputs.buildings), p=inputs.building_share))
+        x, y = inputs.building_xy[bi] + rng.normal(0, 12, 2)
+        urban = inputs.building_kind[bi] == "楼栋"
+        unit = f"{int(rng.integers(1, 5))}单元" if urban else ""
+        return x, y, urban, inputs.building_address[bi] + unit
+    minx, miny, maxx, maxy = inputs.street.bounds
+    while True:
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if shapely.contains_xy(inputs.street, x, y):
+            break
+    hit = inputs.grid_tree.query(shapely.Point(x, y), predicate="intersects")
+    gcode = inputs.grid_codes[int(hit.min())]
+    urban = inputs.community_kind[gcode[:12]] == "社区"
+    cname = inputs.community_name[gcode[:12]]
+    if urban:
+        return x, y, urban, f"{STREET_NAME}{cname}{int(gcode[-3:])}号网格附近道路"
+    side = ["东", "南", "西", "北"][int(rng.integers(4))]
+    return x, y, urban, f"{STREET_NAME}{cname}村外{side}侧田间道路"
+
+
+def _incident(rng: np.random.Generator, inputs: _TableInputs,
+              day: dt.date) -> tuple[dt.datetime, list[str]]:
+    """One work order accepted on ``day``: ``(accepted, row)`` with the number still blank."""
+    hour = int(rng.choice(24, p=_HOUR_WEIGHTS / _HOUR_WEIGHTS.sum()))
+    accepted = dt.datetime.combine(day, dt.time(hour)) + dt.timedelta(
+        seconds=int(rng.integers(0, 3600)))
+    x, y, urban, addr = _incident_place(rng, inputs)
+    cat = _choice(rng, _CATEGORY_WEIGHTS)
+    subs = [s for s in SUBCATEGORIES[cat]
+            if not (urban and s.key in _VILLAGE_ONLY)
+            and not (not urban and s.key in _URBAN_ONLY)]
+    sub = subs[int(rng.integers(len(subs)))]
+    source = _choice(rng, _SOURCE_WEIGHTS)
+    text = _TEMPLATES[sub.key][int(rng.integers(len(_TEMPLATES[sub.key])))].format(
+        addr=addr.removeprefix(STREET_NAME))
+    lo, hi = _HANDLE_HOURS[cat]
+    handled = accepted + dt.timedelta(hours=float(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
+    closed = _fmt(handled) if handled <= EXPORT_AT else ""
+    lon, lat = inputs.lonlat(x, y)
+    return accepted, ["", SOURCES[source].zh, CATEGORIES[cat].zh, sub.zh, text, addr, lon, lat,
+                      _name(rng), _fake_phone("1390000", int(rng.integers(0, 10000))),
+                      _fmt(accepted), closed, ""]
+
+
+def _rate_incidents(rng: np.random.Generator, rows: list[list[str]]) -> None:
+    """Fill in the satisfaction of nine in ten closed work orders (a few dissatisfied)."""
+    closed_idx = [i for i, r in enumerate(rows) if r[11]]
     rated = [i for i in closed_idx if rng.random() < 0.9]
     n_bad = max(1, round(0.002 * len(rated)))
     bad = set(int(i) for i in rng.choice(rated, size=n_bad, replace=False))
@@ -467,100 +572,161 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
             label = SATISFACTION["basically_satisfied"].zh
         else:
             label = SATISFACTION["satisfied"].zh
-        inc_rows[i][1][12] = label
-    located = [i for i, (_, r) in enumerate(inc_rows) if "单元" in r[5] or "号院" in r[5]]
-    for i in rng.choice(located, size=3, replace=False):
-        inc_rows[int(i)][1][6] = ""
-        inc_rows[int(i)][1][7] = ""
-    incidents_h = ["工单编号", "来源渠道", "一级分类", "二级分类", "诉求内容", "事发地址", "经度", "纬度",
-                   "诉求人", "联系电话", "受理时间", "办结时间", "满意度"]
+        rows[i][12] = label
 
-    # households (four-visit registry) and their visits
-    hh_h = ["户编号", "户主姓名", "身份证号", "联系电话", "类别", "楼栋编码", "网格编码", "经度", "纬度"]
-    hh_rows: list[list[str]] = []
-    hh_xy: list[np.ndarray] = []
-    by_grid: dict[str, np.ndarray] = {}
-    for gcode, idx in blds.groupby("GRID").indices.items():
-        by_grid[gcode] = np.asarray(idx)
-    ages = {"hardship": (25, 80), "empty_nest": (65, 92), "correction": (20, 60),
-            "rehab": (20, 55)}
-    for gcode in grids["网格编码"]:
+
+def _incidents(rng: np.random.Generator, inputs: _TableInputs) -> list[list[str]]:
+    """Work orders of the period, numbered ``GDyyyymmddNNNN`` in order of acceptance; three
+    located at a building lose their coordinates."""
+    days, day_share = _incident_days()
+    per_day = rng.multinomial(N_INCIDENTS, day_share)
+    shapely.prepare(inputs.street)
+    dated = [_incident(rng, inputs, day)
+             for day, count in zip(days, per_day, strict=True) for _ in range(int(count))]
+    dated.sort(key=lambda r: r[0])
+    seq: dict[dt.date, int] = {}
+    for accepted, row in dated:
+        seq[accepted.date()] = seq.get(accepted.date(), 0) + 1
+        row[0] = f"GD{accepted:%Y%m%d}{seq[accepted.date()]:04d}"
+    rows = [r for _, r in dated]
+    _rate_incidents(rng, rows)
+    located = [i for i, r in enumerate(rows) if "单元" in r[5] or "号院" in r[5]]
+    for i in rng.choice(located, size=3, replace=False):
+        rows[int(i)][6] = ""
+        rows[int(i)][7] = ""
+    return rows
+
+
+# households (four-visit registry) and their visits
+def _household(rng: np.random.Generator, inputs: _TableInputs, buildings: np.ndarray, gcode: str,
+               number: int) -> tuple[list[str], np.ndarray]:
+    """Household ``number`` of grid ``gcode`` in one of its ``buildings`` (by households):
+    its row and the building's centroid."""
+    urban = inputs.community_kind[gcode[:12]] == "社区"
+    hh = inputs.building_households
+    bi = int(rng.choice(buildings, p=hh[buildings] / hh[buildings].sum()))
+    cat = _choice(rng, _HOUSEHOLD_MIX[urban])
+    a0, a1 = _HOUSEHOLD_AGES[cat]
+    birth = dt.date(2026 - int(rng.integers(a0, a1 + 1)), int(rng.integers(1, 13)),
+                    int(rng.integers(1, 29)))
+    xy = inputs.building_xy[bi]
+    lon, lat = inputs.lonlat(*xy)
+    return [f"HH{number:06d}", _name(rng), _wrong_id(rng, birth), _fake_phone("1370000", number),
+            VISIT_CATEGORIES[cat].zh, inputs.building_code[bi], gcode, lon, lat], xy
+
+
+def _households(rng: np.random.Generator, inputs: _TableInputs) -> tuple[list[list[str]], list[np.ndarray]]:
+    """Registered households (1-3 per community grid, 2-4 per village grid) and their places."""
+    by_grid = {gcode: np.asarray(idx) for gcode, idx in inputs.buildings.groupby("GRID").indices.items()}
+    rows: list[list[str]] = []
+    places: list[np.ndarray] = []
+    for gcode in inputs.grids["网格编码"]:
         idx = by_grid.get(gcode)
         if idx is None:
             continue
-        urban = comm_kind[gcode[:12]] == "社区"
+        urban = inputs.community_kind[gcode[:12]] == "社区"
         n = int(rng.integers(1, 4)) if urban else int(rng.integers(2, 5))
-        weights = ({"hardship": 0.3, "empty_nest": 0.5, "correction": 0.12, "rehab": 0.08}
-                   if urban else
-                   {"hardship": 0.4, "empty_nest": 0.5, "correction": 0.06, "rehab": 0.04})
         for _ in range(n):
-            bi = int(rng.choice(idx, p=b_hh[idx] / b_hh[idx].sum()))
-            cat = _choice(rng, weights)
-            a0, a1 = ages[cat]
-            birth = dt.date(2026 - int(rng.integers(a0, a1 + 1)), int(rng.integers(1, 13)),
-                            int(rng.integers(1, 29)))
-            lon, lat = lonlat(*b_xy[bi])
-            hh_rows.append([f"HH{len(hh_rows) + 1:06d}", _name(rng), _wrong_id(rng, birth),
-                            _fake_phone("1370000", len(hh_rows) + 1), VISIT_CATEGORIES[cat].zh,
-                            b_code[bi], gcode, lon, lat])
-            hh_xy.append(b_xy[bi])
-    visits_h = ["走访编号", "户编号", "工号", "走访时间", "经度", "纬度", "走访结果"]
-    visit_rows: list[tuple[dt.datetime, list[str]]] = []
-    month_days = {4: 30, 5: 31, 6: 30}
+            row, xy = _household(rng, inputs, idx, gcode, len(rows) + 1)
+            rows.append(row)
+            places.append(xy)
+    return rows, places
+
+
+def _visit(rng: np.random.Generator, lonlat: _LonLat, month: int, household: list[str], xy: np.ndarray,
+           worker: str) -> tuple[dt.datetime, list[str]]:
+    """One visit of ``household`` in ``month``: ``(when, row)`` with the number still blank.
+
+    One in 25 is a "paper visit" recorded 250-900 m away; the rest lie within 19 m.
+    """
+    when = dt.datetime(2026, month, int(rng.integers(1, _MONTH_DAYS[month] + 1)),
+                       int(rng.integers(8, 17)), int(rng.integers(0, 60)), int(rng.integers(0, 60)))
+    if rng.random() < 0.04:  # a "paper visit": recorded far from the household
+        dist, ang = rng.uniform(250, 900), rng.uniform(0, 2 * math.pi)
+    else:
+        dist, ang = min(abs(rng.normal(0, 7)), 19.0), rng.uniform(0, 2 * math.pi)
+    lon, lat = lonlat(xy[0] + dist * math.cos(ang), xy[1] + dist * math.sin(ang))
+    result = _VISIT_RESULTS[int(rng.choice(4, p=[0.72, 0.14, 0.06, 0.08]))]
+    return when, ["", household[0], worker, _fmt(when), lon, lat, result]
+
+
+def _visits(rng: np.random.Generator, inputs: _TableInputs, households: list[list[str]],
+            places: list[np.ndarray], grid_worker: dict[str, str]) -> list[list[str]]:
+    """Nine in ten households visited each month by their grid worker, numbered
+    ``ZFyyyymmNNNNN`` in time order."""
+    dated: list[tuple[dt.datetime, list[str]]] = []
     for month in VISIT_MONTHS:
-        for hh, xy in zip(hh_rows, hh_xy, strict=True):
+        for hh, xy in zip(households, places, strict=True):
             if rng.random() >= 0.9:
                 continue
-            when = dt.datetime(2026, month, int(rng.integers(1, month_days[month] + 1)),
-                               int(rng.integers(8, 17)), int(rng.integers(0, 60)),
-                               int(rng.integers(0, 60)))
-            if rng.random() < 0.04:  # a "paper visit": recorded far from the household
-                dist, ang = rng.uniform(250, 900), rng.uniform(0, 2 * math.pi)
-            else:
-                dist, ang = min(abs(rng.normal(0, 7)), 19.0), rng.uniform(0, 2 * math.pi)
-            lon, lat = lonlat(xy[0] + dist * math.cos(ang), xy[1] + dist * math.sin(ang))
-            result = _VISIT_RESULTS[int(rng.choice(4, p=[0.72, 0.14, 0.06, 0.08]))]
-            visit_rows.append((when, ["", hh[0], grid_worker[hh[6]], _fmt(when), lon, lat,
-                                      result]))
-    visit_rows.sort(key=lambda r: (r[0], r[1][1]))
-    vseq: dict[str, int] = {}
-    for when, row in visit_rows:
+            dated.append(_visit(rng, inputs.lonlat, month, hh, xy, grid_worker[hh[6]]))
+    dated.sort(key=lambda r: (r[0], r[1][1]))
+    seq: dict[str, int] = {}
+    for when, row in dated:
         key = f"{when:%Y%m}"
-        vseq[key] = vseq.get(key, 0) + 1
-        row[0] = f"ZF{key}{vseq[key]:05d}"
+        seq[key] = seq.get(key, 0) + 1
+        row[0] = f"ZF{key}{seq[key]:05d}"
+    return [r for _, r in dated]
 
-    # GPS tracks of the grid workers on one day
-    tracks_h = ["工号", "时间", "经度", "纬度"]
-    track_rows: list[list[str]] = []
-    day_start = dt.datetime.combine(TRACK_DAY, dt.time(8, 0))
+
+# GPS tracks of the grid workers on one day
+def _track(rng: np.random.Generator, lonlat: _LonLat, grid: Polygon, worker: str) -> list[list[str]]:
+    """Fixes of ``worker`` every 3-7 minutes of the working day, walking about inside ``grid``."""
+    rows: list[list[str]] = []
+    p = grid.representative_point()
+    x, y = p.x, p.y
+    heading = rng.uniform(0, 2 * math.pi)
+    t = dt.datetime.combine(TRACK_DAY, dt.time(8, 0)) + dt.timedelta(seconds=int(rng.integers(0, 240)))
     day_end = dt.datetime.combine(TRACK_DAY, dt.time(17, 30))
-    for g in grids.itertuples(index=False):
-        poly = g.geometry
-        shapely.prepare(poly)
-        gcode = getattr(g, "网格编码")
-        p = poly.representative_point()
-        x, y = p.x, p.y
-        heading = rng.uniform(0, 2 * math.pi)
-        t = day_start + dt.timedelta(seconds=int(rng.integers(0, 240)))
-        while t <= day_end:
-            lon, lat = lonlat(x, y)
-            track_rows.append([grid_worker[gcode], _fmt(t), lon, lat])
-            step = rng.uniform(0, 220)
-            for _ in range(12):
-                heading += rng.normal(0, 0.6)
-                nx, ny = x + step * math.cos(heading), y + step * math.sin(heading)
-                if shapely.contains_xy(poly, nx, ny):
-                    x, y = nx, ny
-                    break
-                heading += math.pi / 2
-                step *= 0.7
-            t += dt.timedelta(seconds=int(rng.integers(180, 421)))
+    while t <= day_end:
+        lon, lat = lonlat(x, y)
+        rows.append([worker, _fmt(t), lon, lat])
+        step = rng.uniform(0, 220)
+        for _ in range(12):  # turn and shorten the step until it stays inside the grid
+            heading += rng.normal(0, 0.6)
+            nx, ny = x + step * math.cos(heading), y + step * math.sin(heading)
+            if shapely.contains_xy(grid, nx, ny):
+                x, y = nx, ny
+                break
+            heading += math.pi / 2
+            step *= 0.7
+        t += dt.timedelta(seconds=int(rng.integers(180, 421)))
+    return rows
 
-    # service facilities
-    fac_h = ["名称", "类型", "经度", "纬度", "社区编码"]
-    fac_rows: list[list[str]] = []
-    b_comm = blds["GRID"].str[:12].to_numpy()
-    for c in comms.itertuples(index=False):
+
+def _tracks(rng: np.random.Generator, inputs: _TableInputs, grid_worker: dict[str, str]) -> list[list[str]]:
+    """The track of every grid's worker on ``TRACK_DAY``."""
+    rows: list[list[str]] = []
+    for gcode, grid in zip(inputs.grid_codes, inputs.grids.geometry, strict=True):
+        shapely.prepare(grid)
+        rows += _track(rng, inputs.lonlat, grid, grid_worker[gcode])
+    return rows
+
+
+# service facilities
+def _facility_kinds(rng: np.random.Generator, kind: str, code: str) -> list[str]:
+    """Facilities of a community or village: a 党群服务中心 and some of 卫生室 and 幸福食堂;
+    the first community also hosts the street's 综治中心."""
+    kinds = ["党群服务中心"]
+    if kind == "村":
+        kinds.append("卫生室")
+        if rng.random() < 0.45:
+            kinds.append("幸福食堂")
+    else:
+        kinds.append("幸福食堂")
+        if rng.random() < 0.4:
+            kinds.append("卫生室")
+    if code.endswith("001"):
+        kinds.append("综治中心")
+    return kinds
+
+
+def _facilities(rng: np.random.Generator, inputs: _TableInputs) -> list[list[str]]:
+    """Facilities at buildings near each community's centroid (the k-th at the 7k-th nearest)."""
+    rows: list[list[str]] = []
+    b_xy = inputs.building_xy
+    b_comm = inputs.buildings["GRID"].str[:12].to_numpy()
+    for c in inputs.communities.itertuples(index=False):
         centre = np.array([c.geometry.centroid.x, c.geometry.centroid.y])
         idx = np.flatnonzero(b_comm == c.CODE)
         if len(idx):
@@ -569,30 +735,33 @@ def build_tables(rng: np.random.Generator, district: District) -> None:
         else:
             p = c.geometry.representative_point()
             spots = [np.array([p.x, p.y])]
-        kinds = ["党群服务中心"]
-        if c.KIND == "村":
-            kinds.append("卫生室")
-            if rng.random() < 0.45:
-                kinds.append("幸福食堂")
-        else:
-            kinds.append("幸福食堂")
-            if rng.random() < 0.4:
-                kinds.append("卫生室")
-        if c.CODE.endswith("001"):
-            kinds.append("综治中心")
-        for k, kind in enumerate(kinds):
+        for k, kind in enumerate(_facility_kinds(rng, c.KIND, c.CODE)):
             xy = spots[min(len(spots) - 1, 7 * k)]
             name = f"{STREET_NAME}综治中心" if kind == "综治中心" else f"{c.NAME}{kind}"
-            fac_rows.append([name, kind, *lonlat(*xy), c.CODE])
+            rows.append([name, kind, *inputs.lonlat(*xy), c.CODE])
+    return rows
 
-    district.tables = {
-        "incidents.csv": (incidents_h, [r for _, r in inc_rows]),
-        "workers.csv": (workers_h, workers),
-        "households.csv": (hh_h, hh_rows),
-        "visits.csv": (visits_h, [r for _, r in visit_rows]),
-        "tracks.csv": (tracks_h, track_rows),
-        "facilities.csv": (fac_h, fac_rows),
-    }
+
+def build_tables(rng: np.random.Generator, district: District) -> None:
+    """Incidents, workers, households, visits, tracks and facilities.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of every random draw (drawn in a fixed order, so a seed gives the same tables).
+    district : District
+        Layers with buildings; its ``tables`` are set (file name -> header, rows of strings).
+    """
+    inputs = _TableInputs.of(district)
+    workers, grid_worker = _workers(rng, inputs)
+    incidents = _incidents(rng, inputs)
+    households, places = _households(rng, inputs)
+    visits = _visits(rng, inputs, households, places, grid_worker)
+    tracks = _tracks(rng, inputs, grid_worker)
+    facilities = _facilities(rng, inputs)
+    rows = {"incidents.csv": incidents, "workers.csv": workers, "households.csv": households,
+            "visits.csv": visits, "tracks.csv": tracks, "facilities.csv": facilities}
+    district.tables = {name: (list(_HEADERS[name]), rows[name]) for name in _HEADERS}
 
 
 # --- checks -------------------------------------------------------------------------------------

@@ -15,12 +15,13 @@ Public API (imported lazily so that ``python -m geo join`` starts fast):
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "BuildResult": "geo.hierarchy",
     "build_hierarchy": "geo.hierarchy",
-    "read_hierarchy": "geo.hierarchy",
-    "write_hierarchy": "geo.hierarchy",
+    "read_hierarchy": "geo.hierarchy_io",
+    "write_hierarchy": "geo.hierarchy_io",
     "Problem": "geo.checks",
     "check_hierarchy": "geo.checks",
     "HierarchyIndex": "geo.join",
@@ -30,7 +31,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
+    """The public name ``name``, imported from its module on first use."""
     module = _EXPORTS.get(name)
     if module is None:
         msg = f"module 'geo' has no attribute {name!r}"
@@ -41,4 +43,5 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """The module's names, the lazily imported ones included."""
     return sorted(list(globals()) + __all__)

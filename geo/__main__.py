@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from core.constants import COORD_SYSTEMS, LEVELS, SNAP_DISTANCE_M
 from core.errors import GridCommandError, InputError
@@ -17,7 +18,7 @@ _FIELDS = ("code", "name", "parent")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
+    def error(self, message: str) -> NoReturn:  # one line, exit 2
         self.exit(2, f"{self.prog}: {message}. Fix: see `{self.prog} --help`\n")
 
 

@@ -7,6 +7,7 @@ m², measured in a metric CRS; pieces at or below the sliver tolerance count as 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,10 @@ from pyproj import Transformer
 
 from core.constants import LEVEL_LABELS, LEVELS, SLIVER_TOLERANCE_M2, STORAGE_CRS
 from geo.metric import overlap_table
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
 
 #: Problem kinds and their default severity.
 SEVERITY: dict[str, str] = {
@@ -106,7 +111,7 @@ class _Locator:
     def __init__(self, metric_crs: str) -> None:
         self._t = Transformer.from_crs(metric_crs, STORAGE_CRS, always_xy=True)
 
-    def __call__(self, geom) -> tuple[float, float] | None:
+    def __call__(self, geom: BaseGeometry | None) -> tuple[float, float] | None:
         if geom is None or shapely.is_empty(geom):
             return None
         try:
@@ -174,7 +179,8 @@ def check_hierarchy(layers: dict, *, metric_crs: str | None = None, tolerance_m2
         metric_crs = _default_metric_crs(layers)
     metric = {lv: g.to_crs(metric_crs).geometry.to_numpy() for lv, g in layers.items()}
     locate = _Locator(metric_crs)
-    problems = list(geometry_problems) if geometry_problems is not None else check_geometries(layers, metric)
+    problems = (list(geometry_problems) if geometry_problems is not None
+                else check_geometries(layers, metric, metric_crs=metric_crs))
     for level in LEVELS:
         if level not in layers:
             continue
@@ -206,7 +212,7 @@ def _default_metric_crs(layers: dict) -> str:
     return choose_metric_crs(lon, lat, preferred=load_settings().metric_crs)
 
 
-def _duplicates(level: str, codes: np.ndarray, geoms: np.ndarray, locate) -> list[Problem]:
+def _duplicates(level: str, codes: np.ndarray, geoms: np.ndarray, locate: _Locator) -> list[Problem]:
     out = []
     series = pd.Series(codes)
     counts = series[series != ""].value_counts()
@@ -225,7 +231,7 @@ def _duplicates(level: str, codes: np.ndarray, geoms: np.ndarray, locate) -> lis
     return out
 
 
-def _overlaps(level, codes, geoms, tol, locate) -> list[Problem]:
+def _overlaps(level: str, codes: np.ndarray, geoms: np.ndarray, tol: float, locate: _Locator) -> list[Problem]:
     valid = ~(shapely.is_empty(geoms) | shapely.is_missing(geoms))
     idx = np.flatnonzero(valid)
     if len(idx) < 2:
@@ -249,18 +255,20 @@ def _overlaps(level, codes, geoms, tol, locate) -> list[Problem]:
     return out
 
 
-def _nesting(level, above, gdf, codes, pcodes, child_m, parent_m, tol, locate, declared) -> list[Problem]:
+def _nesting(level: str, above: str, gdf: gpd.GeoDataFrame, codes: np.ndarray, pcodes: np.ndarray,
+             child_m: np.ndarray, parent_m: np.ndarray, tol: float, locate: _Locator,
+             declared: np.ndarray | None) -> list[Problem]:
     out: list[Problem] = []
     declared_codes = gdf["parent_code"].fillna("").to_numpy().astype(str)
     if declared is None:
         declared = declared_codes != ""
     known = set(pcodes.tolist())
-    for i in np.flatnonzero(declared & (declared_codes != "")):
-        if declared_codes[i] not in known:
-            out.append(make_problem("unknown_parent_code", level, [codes[i], declared_codes[i]],
-                                    f"{level} {codes[i]} names parent {declared_codes[i]}, which is not a "
+    for j in np.flatnonzero(declared & (declared_codes != "")):
+        if declared_codes[j] not in known:
+            out.append(make_problem("unknown_parent_code", level, [codes[j], declared_codes[j]],
+                                    f"{level} {codes[j]} names parent {declared_codes[j]}, which is not a "
                                     f"{above} code; correct the parent field or the {above} layer",
-                                    area_m2=float(shapely.area(child_m[i])), point=locate(child_m[i])))
+                                    area_m2=float(shapely.area(child_m[j])), point=locate(child_m[j])))
     table = overlap_table(child_m, parent_m)
     table["pcode"] = pcodes[table["parent"].to_numpy()] if len(table) else []
     by_code = table.groupby(["child", "pcode"], sort=True)["area"].sum().reset_index()
@@ -304,7 +312,8 @@ def _nesting(level, above, gdf, codes, pcodes, child_m, parent_m, tol, locate, d
     return out
 
 
-def _gaps(level, above, pcodes, child_m, parent_m, tol, locate) -> list[Problem]:
+def _gaps(level: str, above: str, pcodes: np.ndarray, child_m: np.ndarray, parent_m: np.ndarray, tol: float,
+          locate: _Locator) -> list[Problem]:
     children = child_m[~(shapely.is_empty(child_m) | shapely.is_missing(child_m))]
     union = shapely.union_all(children) if len(children) else shapely.Polygon()
     out = []

@@ -10,7 +10,17 @@ All functions take and return numpy arrays (or scalars) of longitude, latitude i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from numpy.typing import ArrayLike
+
+    #: A transform of longitude/latitude arrays.
+    Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 _A = 6378245.0                      # Krasovsky 1940 semi-major axis (m)
 _EE = 0.00669342162296594323        # its first eccentricity squared
@@ -19,7 +29,7 @@ _TOL_DEG = 1e-9
 _MAX_ITER = 30
 
 
-def out_of_china(lon, lat) -> np.ndarray:
+def out_of_china(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
     """True where GCJ-02 applies no offset (the published rectangle around China)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
@@ -46,18 +56,18 @@ def _offset(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(outside, 0.0, dlon), np.where(outside, 0.0, dlat)
 
 
-def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
 
 
-def wgs84_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 (≈ CGCS2000) degrees to GCJ-02 degrees (the AMap/Tencent basemap's system)."""
     lon, lat = _arrays(lon, lat)
     dlon, dlat = _offset(lon, lat)
     return lon + dlon, lat + dlat
 
 
-def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 degrees to BD-09 degrees (Baidu)."""
     x, y = _arrays(lon, lat)
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _X_PI)
@@ -65,12 +75,13 @@ def gcj02_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
 
 
-def wgs84_to_bd09(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """WGS84 degrees to BD-09 degrees."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def _invert(forward, lon, lat, first_guess) -> tuple[np.ndarray, np.ndarray]:
+def _invert(forward: Transform, lon: ArrayLike, lat: ArrayLike,
+            first_guess: Transform) -> tuple[np.ndarray, np.ndarray]:
     """Solve forward(x) = (lon, lat) by fixed-point iteration x ← x − (forward(x) − target)."""
     tlon, tlat = _arrays(lon, lat)
     x, y = first_guess(tlon, tlat)
@@ -97,18 +108,18 @@ def _invert(forward, lon, lat, first_guess) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def gcj02_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """GCJ-02 degrees to WGS84 degrees (iterative inverse, < 1e-9 degree residual)."""
-    def guess(tlon, tlat):
+    def guess(tlon: np.ndarray, tlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         dlon, dlat = _offset(tlon, tlat)
         return tlon - dlon, tlat - dlat
 
     return _invert(wgs84_to_gcj02, lon, lat, guess)
 
 
-def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 degrees to GCJ-02 degrees (iterative inverse)."""
-    def guess(tlon, tlat):
+    def guess(tlon: np.ndarray, tlat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         x, y = tlon - 0.0065, tlat - 0.006
         z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
         theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
@@ -117,12 +128,12 @@ def bd09_to_gcj02(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return _invert(gcj02_to_bd09, lon, lat, guess)
 
 
-def bd09_to_wgs84(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """BD-09 degrees to WGS84 degrees."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
 
-def to_wgs84(lon, lat, coords: str) -> tuple[np.ndarray, np.ndarray]:
+def to_wgs84(lon: ArrayLike, lat: ArrayLike, coords: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert from ``coords`` (``wgs84``, ``gcj02`` or ``bd09``) to WGS84."""
     if coords == "wgs84":
         return _arrays(lon, lat)

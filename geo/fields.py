@@ -20,7 +20,8 @@ from core.errors import InputError
 
 #: Words that name each level (Chinese substrings, English tokens).
 LEVEL_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "streets": (("街道", "乡镇", "镇街", "街办"), ("street", "streets", "subdistrict", "town", "township", "borough", "jd")),
+    "streets": (("街道", "乡镇", "镇街", "街办"),
+                ("street", "streets", "subdistrict", "town", "township", "borough", "jd")),
     "communities": (("社区", "村", "居委"), ("community", "communities", "village", "sq", "cd")),
     "grids": (("网格", "格"), ("grid", "grids", "wg")),
     "buildings": (("楼栋", "楼宇", "建筑", "楼"), ("building", "buildings", "bldg", "ld")),

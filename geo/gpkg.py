@@ -62,7 +62,7 @@ def read_hierarchy_arrays(path: str | Path) -> dict | None:
             if not rows:
                 out[level] = _empty()
                 continue
-            code, name, parent, blobs = zip(*rows)
+            code, name, parent, blobs = zip(*rows, strict=True)
             wkbs = np.array([_wkb(b) for b in blobs], dtype=object)
             geoms = shapely.from_wkb(wkbs)
             geoms = np.where(shapely.is_missing(geoms), shapely.Polygon(), geoms)

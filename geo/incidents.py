@@ -10,10 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _LON_EXACT = ("经度", "lon", "lng", "long", "longitude", "gpslon", "gpslng", "gps经度", "经度坐标", "x", "x坐标",
               "坐标x", "gpsx", "lonwgs84", "wgs84lon", "wgs84经度")
@@ -70,7 +74,7 @@ def detect_coordinate_columns(columns: list[str], *, source: str = "") -> tuple[
     """
     norm = {c: _norm(c) for c in columns}
 
-    def find(exact, words):
+    def find(exact: tuple[str, ...], words: tuple[str, ...]) -> str | None:
         for key in exact:
             for c in columns:
                 if norm[c] == key:
@@ -99,7 +103,7 @@ def _check_named(columns: list[str], lon_col: str | None, lat_col: str | None, s
             raise InputError(source, f"no column {col!r} (columns: {listed})", "give an existing column name")
 
 
-def _cell_text(value) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):

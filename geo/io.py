@@ -12,6 +12,7 @@ import codecs
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ import pyogrio
 from pyproj import CRS
 
 from core.errors import InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 #: ``.cpg`` spellings seen in the wild mapped to Python codecs.
 _CPG_ALIASES = {
@@ -259,7 +263,7 @@ def _gpkg_layer(src: LayerSource, level: str) -> str | None:
     raise InputError(src.display, msg, f"name the layer {level!r} or export it to its own file")
 
 
-def read_layer(path: str | Path, *, level: str, crs: str | None = None):
+def read_layer(path: str | Path, *, level: str, crs: str | None = None) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Read one hierarchy layer as delivered, attributes kept as text where possible.
 
     Parameters

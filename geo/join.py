@@ -20,6 +20,7 @@ round, detected and fixed, then joined), ``missing_coordinates``, ``invalid_coor
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -35,26 +36,48 @@ from core.constants import (
     STORAGE_CRS,
 )
 from geo.cellindex import CellIndex
-from geo.coords import to_wgs84
 from geo.metric import choose_metric_crs
+from geo.points import (
+    INVALID,
+    M_PER_DEG_LAT,
+    MISSING,
+    OK,
+    OUTSIDE,
+    SNAPPED,
+    SWAPPED,
+    clean_points,
+    parse_coordinates,
+)
+from geo.snap import GridSnapper, first_per_group
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pandas as pd
+
+__all__ = [
+    "CODE_COLUMNS",
+    "INVALID",
+    "JOIN_COLUMNS",
+    "MISSING",
+    "OK",
+    "OUTSIDE",
+    "SNAPPED",
+    "SWAPPED",
+    "HierarchyIndex",
+    "parse_coordinates",
+    "status_names",
+    "take_codes",
+]
 
 #: Output columns of :meth:`HierarchyIndex.join`, in order.
 JOIN_COLUMNS = ("street_code", "community_code", "grid_code", "building_code", "join_status", "distance_m",
                 "lon", "lat")
 CODE_COLUMNS = {"streets": "street_code", "communities": "community_code", "grids": "grid_code",
                 "buildings": "building_code"}
-_S = {name: i for i, name in enumerate(JOIN_STATUSES)}
-OK, SNAPPED, OUTSIDE, SWAPPED, MISSING, INVALID = (_S[k] for k in JOIN_STATUSES)
 _M_PER_DEG = 111_320.0
-
-
-def _first_per_group(group: np.ndarray, *keys: np.ndarray) -> np.ndarray:
-    """Positions of the first row of each ``group`` value when sorted by ``keys`` (ascending)."""
-    order = np.lexsort((*reversed(keys), group))
-    g = group[order]
-    first = np.ones(len(g), dtype=bool)
-    first[1:] = g[1:] != g[:-1]
-    return order[first]
 
 
 def take_codes(codes: np.ndarray, positions: np.ndarray) -> pa.Array:
@@ -70,35 +93,10 @@ def status_names(status: np.ndarray) -> pa.Array:
     return pc.take(pa.array(list(JOIN_STATUSES), type=pa.string()), pa.array(np.asarray(status, dtype=np.int32)))
 
 
-def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
-    """Coordinates as floats, with a flag for values that are present but not numbers.
-
-    Parameters
-    ----------
-    values : array-like of numbers or text
-        Empty text, None and NaN count as missing.
-
-    Returns
-    -------
-    (float array with NaN where missing or bad, bool array True where present but not a number)
-    """
-    arr = np.asarray(values)
-    if arr.dtype.kind in "fiu":
-        return arr.astype(float), np.zeros(len(arr), dtype=bool)
-    import pandas as pd
-
-    series = pd.Series(arr, dtype=object)
-    text = series.where(series.notna(), "").astype(str).str.strip().str.rstrip("°").str.strip()
-    missing = text.isin(["", "nan", "NaN", "None", "null", "NULL"])
-    nums = np.array(pd.to_numeric(text.where(~missing, None), errors="coerce"), dtype=float)
-    bad = np.isnan(nums) & ~missing.to_numpy()
-    return nums, bad
-
-
 class _Level:
     """Arrays of one non-empty level."""
 
-    def __init__(self, name: str, layer) -> None:
+    def __init__(self, name: str, layer: gpd.GeoDataFrame | dict) -> None:
         self.name = name
         if isinstance(layer, dict):  # arrays from geo.gpkg.read_hierarchy_arrays
             self.codes = np.asarray(layer["code"], dtype=object)
@@ -118,6 +116,7 @@ class _Level:
         self.nests = np.zeros(len(self.codes), dtype=bool)
 
     def index(self, max_cells: int) -> CellIndex:
+        """The level's cell index, built on first use with its share of ``max_cells``."""
         if self._index is None:
             # buildings are small: finer cells keep most points out of the exact test; streets
             # and communities are mostly answered through the grids' parent chain
@@ -169,11 +168,11 @@ class HierarchyIndex:
         self.metric_crs = metric_crs or choose_metric_crs(cx, cy, preferred=None)
         self._m_per_deg_x = _M_PER_DEG * max(math.cos(math.radians(cy)), 0.01) if math.isfinite(cy) else _M_PER_DEG
         self._to_metric = Transformer.from_crs(STORAGE_CRS, self.metric_crs, always_xy=True)
-        self._grid_tree = None
+        self._snapper: GridSnapper | None = None
         self._link_parents()
 
     @classmethod
-    def from_gpkg(cls, path, **kwargs) -> HierarchyIndex:
+    def from_gpkg(cls, path: str | Path, **kwargs: Any) -> HierarchyIndex:
         """Build from a ``hierarchy.gpkg`` without loading GeoDataFrames (fast start-up).
 
         Parameters
@@ -187,7 +186,7 @@ class HierarchyIndex:
 
         arrays = read_hierarchy_arrays(path)
         if arrays is None:  # not our plain layout: take the general reader
-            from geo.hierarchy import read_hierarchy
+            from geo.hierarchy_io import read_hierarchy
 
             return cls(read_hierarchy(path), **kwargs)
         return cls(arrays, **kwargs)
@@ -203,7 +202,7 @@ class HierarchyIndex:
 
     def _link_parents(self) -> None:
         """Per feature of communities and grids: its main spatial parent and whether it nests."""
-        area_scale = self._m_per_deg_x * 110_574.0  # deg² → m², locally
+        area_scale = self._m_per_deg_x * M_PER_DEG_LAT  # deg² → m², locally
         for name in ("communities", "grids"):
             above = self.parent_of(name)
             if name not in self.levels or above is None:
@@ -236,7 +235,7 @@ class HierarchyIndex:
             if not len(ci):
                 continue
             areas = shapely.area(shapely.intersection(child.geoms[rest[ci]], parent.geoms[pi])) * area_scale
-            keep = _first_per_group(ci, -areas, parent.rank[pi])
+            keep = first_per_group(ci, -areas, parent.rank[pi])
             ci, pi, areas = ci[keep], pi[keep], areas[keep]
             child_area = shapely.area(child.geoms[rest[ci]]) * area_scale
             best = rest[ci]
@@ -244,8 +243,11 @@ class HierarchyIndex:
             child.nests[best] = (child_area - areas) <= self.tolerance_m2
 
     # -- joining ---------------------------------------------------------------------------
-    def join_arrays(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> dict:
+    def join_arrays(self, lon: Sequence | np.ndarray, lat: Sequence | np.ndarray, *, coords: str = "wgs84",
+                    snap_m: float = SNAP_DISTANCE_M) -> dict:
         """The join as arrays (positions into each level, -1 for none).
+
+        Parameters are those of :meth:`join`.
 
         Returns
         -------
@@ -253,64 +255,62 @@ class HierarchyIndex:
         ``status`` (int8 index into :data:`core.constants.JOIN_STATUSES`), ``distance_m``,
         ``lon``, ``lat`` (corrected, EPSG:4490).
         """
-        x, bad_x = parse_coordinates(lon)
-        y, bad_y = parse_coordinates(lat)
+        points = clean_points(lon, lat, extent=self.extent, snap_m=snap_m, m_per_deg_x=self._m_per_deg_x,
+                              coords=coords)
+        x, y, valid, status = points.x, points.y, points.valid, points.status
         n = len(x)
-        if len(y) != n:
-            msg = f"lon and lat differ in length ({n} and {len(y)})"
-            raise ValueError(msg)
-        status = np.full(n, OK, dtype=np.int8)
-        missing = (np.isnan(x) & ~bad_x) | (np.isnan(y) & ~bad_y)
-        missing |= (x == 0) & (y == 0)  # 0,0 is how many systems write "no fix"
-        invalid = (bad_x | bad_y) & ~missing
-        finite = ~(missing | invalid)
-        # swapped: as given outside the hierarchy (with a margin) but inside when swapped
-        margin = max(float(snap_m), 1000.0)
-        ex0, ey0, ex1, ey1 = self.extent
-        mx = margin / self._m_per_deg_x
-        my = margin / 110_574.0
-
-        def inside(a, b):
-            return (a >= ex0 - mx) & (a <= ex1 + mx) & (b >= ey0 - my) & (b <= ey1 + my)
-
-        swapped = finite & ~inside(x, y) & inside(y, x)
-        if swapped.any():
-            x[swapped], y[swapped] = y[swapped], x[swapped].copy()
-        out_of_range = finite & ~swapped & ((np.abs(x) > 180) | (np.abs(y) > 90))
-        invalid |= out_of_range
-        valid = finite & ~out_of_range
-        status[missing] = MISSING
-        status[invalid] = INVALID
-        x[~valid] = np.nan
-        y[~valid] = np.nan
-        if coords != "wgs84" and valid.any():
-            vi = np.flatnonzero(valid)
-            x[vi], y[vi] = to_wgs84(x[vi], y[vi], coords)
         result = {lv: np.full(n, -1, dtype=np.int64) for lv in LEVELS}
         distance = np.full(n, np.nan)
         distance[valid] = 0.0
+        snapped, lost = self._join_grids(x, y, valid, snap_m, result, distance)
+        self._join_upper_levels(x, y, valid & ~snapped, snapped, result)
+        if "buildings" in self.levels:
+            bi = np.flatnonzero(valid & ~snapped)
+            if len(bi):
+                result["buildings"][bi] = self.levels["buildings"].index(self.max_cells).lookup(x[bi], y[bi])
+        lost_mask = np.zeros(n, dtype=bool)
+        lost_mask[lost] = True
+        status[valid & snapped] = SNAPPED
+        status[valid & lost_mask & ~snapped] = OUTSIDE
+        status[valid & points.swapped] = SWAPPED
+        result.update(status=status, distance_m=distance, lon=x, lat=y)
+        return result
+
+    def _join_grids(self, x: np.ndarray, y: np.ndarray, valid: np.ndarray, snap_m: float, result: dict,
+                    distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Fill ``result["grids"]``, snapping valid points outside every grid, and their ``distance``.
+
+        Returns
+        -------
+        (bool array True where snapped, positions of the valid points in no grid)
+        """
+        snapped = np.zeros(len(x), dtype=bool)
         grids = self.levels.get("grids")
-        snapped = np.zeros(n, dtype=bool)
-        if grids is not None:
-            g = grids.index(self.max_cells).lookup(x, y)
-            result["grids"] = g
-            lost = np.flatnonzero(valid & (g < 0))
-            if len(lost) and snap_m > 0:
-                near, dist = self._snap(x[lost], y[lost], snap_m)
-                hit = near >= 0
-                g[lost[hit]] = near[hit]
-                snapped[lost[hit]] = True
-                distance[lost] = np.where(hit, dist, np.nan)
-        else:
-            lost = np.flatnonzero(valid)
-        # upper levels: chain where the hierarchy nests, direct test elsewhere
+        if grids is None:
+            return snapped, np.flatnonzero(valid)
+        g = grids.index(self.max_cells).lookup(x, y)
+        result["grids"] = g
+        lost = np.flatnonzero(valid & (g < 0))
+        if len(lost) and snap_m > 0:
+            near, dist = self._snap(x[lost], y[lost], snap_m)
+            hit = near >= 0
+            g[lost[hit]] = near[hit]
+            snapped[lost[hit]] = True
+            distance[lost] = np.where(hit, dist, np.nan)
+        return snapped, lost
+
+    def _join_upper_levels(self, x: np.ndarray, y: np.ndarray, unsnapped: np.ndarray, snapped: np.ndarray,
+                           result: dict) -> None:
+        """Fill ``result`` for communities and streets: through the parent chain where the level
+        below nests (or was snapped), by a direct lookup of the ``unsnapped`` valid points elsewhere."""
+        n = len(x)
         for name in ("communities", "streets"):
             if name not in self.levels:
                 continue
             below = next((lv for lv in ("grids", "communities") if lv in self.levels
                           and self.parent_of(lv) == name), None)
             r = np.full(n, -1, dtype=np.int64)
-            todo = valid & ~snapped
+            todo = unsnapped.copy()
             if below is not None:
                 child = self.levels[below]
                 c = result[below]
@@ -324,77 +324,22 @@ class HierarchyIndex:
             if len(ti):
                 r[ti] = self.levels[name].index(self.max_cells).lookup(x[ti], y[ti])
             result[name] = r
-        if "buildings" in self.levels:
-            bi = np.flatnonzero(valid & ~snapped)
-            if len(bi):
-                result["buildings"][bi] = self.levels["buildings"].index(self.max_cells).lookup(x[bi], y[bi])
-        lost_mask = np.zeros(n, dtype=bool)
-        lost_mask[lost] = True
-        status[valid & snapped] = SNAPPED
-        status[valid & lost_mask & ~snapped] = OUTSIDE
-        status[valid & swapped] = SWAPPED
-        result.update(status=status, distance_m=distance, lon=x, lat=y)
-        return result
 
     def _snap(self, x: np.ndarray, y: np.ndarray, snap_m: float) -> tuple[np.ndarray, np.ndarray]:
-        """Nearest grid within ``snap_m`` metres (metric CRS), else -1.
+        """Nearest grid within ``snap_m`` metres (metric CRS), else -1, and the distance (m)."""
+        if self._snapper is None:
+            grids = self.levels["grids"]
+            self._snapper = GridSnapper(grids.geoms, grids.rank, self.metric_crs, self._to_metric)
+        return self._snapper.nearest(x, y, snap_m)
 
-        For a point outside a polygon its distance to the polygon is the distance to its
-        boundary, so the nearest grid is the owner of the nearest boundary segment: a tree of
-        two-point segments answers that far faster than a tree of detailed polygons.
-        """
-        grids = self.levels["grids"]
-        if self._grid_tree is None:
-            self._build_segment_tree(grids)
-        near = np.full(len(x), -1, dtype=np.int64)
-        dist = np.full(len(x), np.nan)
-        # cheap prefilter: only points inside some grid buffered by snap_m can snap
-        cand = np.flatnonzero(self._snap_zone(snap_m).lookup(x, y) >= 0)
-        if not len(cand):
-            return near, dist
-        mx, my = self._to_metric.transform(x[cand], y[cand])
-        pts = shapely.points(mx, my)
-        (pi, si), d = self._grid_tree.query_nearest(pts, max_distance=snap_m, return_distance=True, all_matches=True)
-        if len(pi):
-            gi = self._segment_owner[si]
-            keep = _first_per_group(pi, d, grids.rank[gi])
-            near[cand[pi[keep]]] = gi[keep]
-            dist[cand[pi[keep]]] = d[keep]
-        return near, dist
-
-    def _build_segment_tree(self, grids: _Level) -> None:
-        fwd = self._to_metric
-        metric = shapely.transform(grids.geoms, lambda c: np.column_stack(fwd.transform(c[:, 0], c[:, 1])))
-        self._metric_grids = metric
-        lines, owner = shapely.get_parts(shapely.boundary(metric), return_index=True)
-        counts = shapely.get_num_coordinates(lines)
-        coords = shapely.get_coordinates(lines)
-        ends = np.cumsum(counts)
-        start_ok = np.ones(len(coords), dtype=bool)
-        start_ok[ends - 1] = False  # the last vertex of a line starts no segment
-        first = np.flatnonzero(start_ok)
-        segs = np.stack([coords[first], coords[first + 1]], axis=1)
-        line_of_vertex = np.repeat(np.arange(len(lines)), counts)
-        self._segment_owner = owner[line_of_vertex[first]]
-        self._grid_tree = shapely.STRtree(shapely.linestrings(segs))
-
-    def _snap_zone(self, snap_m: float) -> CellIndex:
-        """Cell index over the grids buffered by a bit more than ``snap_m`` (degrees)."""
-        key = round(float(snap_m), 3)
-        zones = self.__dict__.setdefault("_zones", {})
-        if key not in zones:
-            grown = shapely.buffer(self._metric_grids, snap_m * 1.05 + 0.5, quad_segs=4)
-            back = Transformer.from_crs(self.metric_crs, STORAGE_CRS, always_xy=True)
-            grown = shapely.transform(grown, lambda c: np.column_stack(back.transform(c[:, 0], c[:, 1])))
-            zones[key] = CellIndex(grown, max_cells=250_000)
-        return zones[key]
 
     def codes(self, level: str, positions: np.ndarray) -> pa.Array:
         """Codes of ``level`` at ``positions`` as an Arrow string array (null where -1)."""
         lv = self.levels.get(level)
         return take_codes(lv.codes if lv is not None else np.zeros(0, dtype=object), positions)
 
-    def join(self, lon, lat, *, coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> pd.DataFrame:
+    def join(self, lon: Sequence | np.ndarray | pd.Series, lat: Sequence | np.ndarray | pd.Series, *,
+             coords: str = "wgs84", snap_m: float = SNAP_DISTANCE_M) -> pd.DataFrame:
         """Join points onto the hierarchy.
 
         Parameters

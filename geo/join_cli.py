@@ -149,5 +149,5 @@ def join_file(hierarchy: str | Path, incidents: str | Path, out: str | Path, *, 
     _write_csv_bom(table, Path(out))
     phases["write"] = time.perf_counter() - start - sum(phases.values())
     counts = np.bincount(res["status"].astype(np.int64), minlength=len(JOIN_STATUSES))
-    return {"rows": int(table.num_rows), "statuses": dict(zip(JOIN_STATUSES, map(int, counts))),
+    return {"rows": int(table.num_rows), "statuses": dict(zip(JOIN_STATUSES, map(int, counts), strict=True)),
             "seconds": time.perf_counter() - start, "phases": phases}

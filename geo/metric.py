@@ -8,12 +8,17 @@ is CGCS2000 3-degree Gauss-Kruger CM 117E (EPSG:4548); data far from 117E gets t
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import shapely
 from pyproj import CRS
+from pyproj.exceptions import ProjError
 
 from core.constants import DEFAULT_METRIC_CRS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: CGCS2000 3-degree GK zones without prefix: EPSG:4534 is CM 75E ... EPSG:4554 is CM 135E.
 _GK_FIRST_EPSG, _GK_FIRST_CM, _GK_LAST_CM = 4534, 75, 135
@@ -26,7 +31,7 @@ def central_meridian(crs: str) -> float | None:
         for p in proj.coordinate_operation.params if proj.coordinate_operation else []:
             if "longitude of natural origin" in p.name.lower() or "central meridian" in p.name.lower():
                 return float(p.value)
-    except Exception:
+    except (ProjError, TypeError, ValueError):  # not a CRS, or a parameter that is not a number
         return None
     return None
 
@@ -60,7 +65,7 @@ def choose_metric_crs(lon: float, lat: float, *, preferred: str | None = DEFAULT
     return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
-def overlap_table(children: np.ndarray, parents: np.ndarray):
+def overlap_table(children: np.ndarray, parents: np.ndarray) -> pd.DataFrame:
     """Intersection areas between every child and every parent it overlaps.
 
     Parameters

@@ -1,0 +1,1 @@
+"""Map layers for the dashboard: folium elements built from GeoDataFrames and case tables."""

@@ -52,8 +52,8 @@ def rows_html(rows: Iterable[tuple[str, object]], *, title: object | None = None
 
 
 def script_json(value: object) -> str:
-    """``value`` as JSON safe to embed in an inline ``<script>``: compact, non-ASCII kept as UTF-8
-    (a third of ``\\uXXXX`` escapes' size), but ``<``, ``>``, ``&`` and the JS line separators
+    r"""``value`` as JSON safe to embed in an inline ``<script>``: compact, non-ASCII kept as UTF-8
+    (a third of ``\uXXXX`` escapes' size), but ``<``, ``>``, ``&`` and the JS line separators
     escaped so no text can close the script or open markup."""
     import json
 

@@ -9,6 +9,8 @@ the server. :class:`RawRender` puts the output into the figure as it is.
 
 from __future__ import annotations
 
+from typing import Any
+
 from branca.element import Element, Figure, MacroElement
 
 
@@ -20,14 +22,14 @@ class RawText(Element):
         self._name = "RawText"
         self.text = text
 
-    def render(self, **kwargs) -> str:  # noqa: D102 - branca's hook
+    def render(self, **kwargs: Any) -> str:
         return self.text
 
 
 class RawRender(MacroElement):
     """Mixin: render the element's header/html/script macros once, output kept verbatim."""
 
-    def render(self, **kwargs) -> None:  # noqa: D102 - branca's hook
+    def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = f"{type(self).__name__} renders only inside a map on a figure (add it to a folium map first)"

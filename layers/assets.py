@@ -23,12 +23,14 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import branca.colormap
 import folium
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
@@ -240,7 +242,7 @@ def _localize_list(element: object, links: list[tuple[str, str]], kind: str) -> 
     return out
 
 
-def _walk(element: object):
+def _walk(element: object) -> Iterator[object]:
     yield element
     for child in getattr(element, "_children", {}).values():
         yield from _walk(child)
@@ -304,28 +306,33 @@ class MetricScale(MacroElement):
 class OfflineMap(folium.Map):
     """A folium map that localizes its assets (and its children's) whenever it renders."""
 
-    def render(self, **kwargs):  # noqa: D102 - folium's hook
+    def render(self, **kwargs: Any) -> None:
+        """Localize the assets, then render as :class:`folium.Map` does."""
         localize(self)
         super().render(**kwargs)
 
-    def fit_bounds(self, bounds, *args, **kwargs):  # noqa: D102 - folium's method
+    def fit_bounds(self, bounds: Sequence[Sequence[float]], *args: Any, **kwargs: Any) -> None:
+        """Fit the view to ``bounds`` (``[[south, west], [north, east]]``) and remember them."""
         self._gc_bounds = [list(map(float, corner)) for corner in bounds]
         return super().fit_bounds(bounds, *args, **kwargs)
 
-    def get_bounds(self):  # noqa: D102 - folium's method
+    def get_bounds(self) -> list:
+        """The bounds the map was fitted to, else those of every coordinate on it (folium's walk)."""
         # streamlit-folium asks for the bounds of every coordinate on the map (a slow walk);
         # the view the map was fitted to is the answer it needs.
         fitted = getattr(self, "_gc_bounds", None)
         return fitted if fitted is not None else super().get_bounds()
 
-    def add_child(self, child, name=None, index=None):  # noqa: D102 - folium's hook
+    def add_child(self, child: folium.Element, name: str | None = None,
+                  index: int | None = None) -> folium.Element:
+        """Add ``child`` (as :meth:`folium.Map.add_child` does) with its assets localized."""
         # streamlit-folium adds `feature_group_to_add` after rendering the map and then reads
         # every element's asset lists itself: localize what arrives at that moment too.
         localize(child)
         return super().add_child(child, name=name, index=index)
 
 
-def offline_map(*, background: str = PLAIN_BACKGROUND, **kwargs) -> OfflineMap:
+def offline_map(*, background: str = PLAIN_BACKGROUND, **kwargs: Any) -> OfflineMap:
     """A folium map that loads nothing from outside the machine.
 
     Parameters
@@ -347,7 +354,9 @@ def offline_map(*, background: str = PLAIN_BACKGROUND, **kwargs) -> OfflineMap:
     fmap.add_child(ProjectStyle(), name="gridcommand_style")
     fmap.add_child(MetricScale(), name="gridcommand_scale")
     style = f"<style>.leaflet-container {{ background: {background}; }}</style>"
-    fmap.get_root().header.add_child(folium.Element(style), name="gridcommand_background")
+    root = fmap.get_root()
+    if isinstance(root, Figure):
+        root.header.add_child(folium.Element(style), name="gridcommand_background")
     return fmap
 
 

@@ -8,10 +8,11 @@ rendering it again (no deep copy of the GeoJSON, no template pass over megabytes
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 import folium
 import geopandas as gpd
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -43,7 +44,7 @@ _SELF = "__gc_frozen_self__"
 _PARENT = "__gc_frozen_parent__"
 
 
-def _walk(element: MacroElement) -> Iterator[MacroElement]:
+def _walk(element: Element) -> Iterator[Element]:
     yield element
     for child in element._children.values():
         yield from _walk(child)
@@ -88,7 +89,7 @@ class FrozenLayer(JSCSSMixin, Layer):
         parent = self._parent.get_name() if self._parent is not None else ""
         return self._parts["script"].replace(_SELF, self.get_name()).replace(_PARENT, parent)
 
-    def render(self, **kwargs) -> None:  # noqa: D102 - branca's hook
+    def render(self, **kwargs: Any) -> None:  # noqa: D102 - branca's hook
         figure = self.get_root()
         if not isinstance(figure, Figure):
             msg = "a FrozenLayer renders only inside a map on a figure (add it to a folium map first)"
@@ -125,7 +126,8 @@ def freeze(layer: Layer, *, lazy: bool = True) -> FrozenLayer:
     scratch = folium.Map(tiles=None)
     layer.add_to(scratch)
     scratch.get_root().render()
-    own, children = [], []
+    own: list[str] = []
+    children: list[str] = []
     parts: dict = {"header": [], "html": []}
     js, css = [], []
     for element in _walk(layer):
@@ -184,8 +186,8 @@ def assemble(
     (south, west), (north, east) = bounds
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12,
                        height=height, prefer_canvas=False)
-    for layer in tile_layers:
-        layer.add_to(fmap)
+    for tiles in tile_layers:
+        tiles.add_to(fmap)
     for layer in overlays:
         layer.add_to(fmap)
     for element in extra:

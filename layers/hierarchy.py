@@ -14,6 +14,7 @@ the CSS class :data:`GRID_CLASS` (communities :data:`COMMUNITY_CLASS`, streets
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -203,10 +204,10 @@ def _outline_layer(
         metric = gdf.to_crs(metric_crs)
         points = metric.geometry.representative_point().to_crs("EPSG:4326")
         xs, ys = basemap.shift_lonlat(points.x.to_numpy(), points.y.to_numpy())
-        rows = [[round(float(y), 6), round(float(x), 6),
-                 f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>', None]
-                for level_name, x, y in zip(names, xs, ys, strict=True)]
-        group.add_child(DivMarkers(rows, class_name="gc-label-icon", size=(0, 0), interactive=False))
+        markers: list[Any] = [[round(float(y), 6), round(float(x), 6),
+                               f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>', None]
+                              for level_name, x, y in zip(names, xs, ys, strict=True)]
+        group.add_child(DivMarkers(markers, class_name="gc-label-icon", size=(0, 0), interactive=False))
     return group
 
 
@@ -335,7 +336,7 @@ def build_hierarchy_layers(
     shown.update(show or {})
     streets = layers.get("streets")
     communities = layers.get("communities")
-    opts = {"metric_crs": metric_crs, "tolerance_m": tolerance_m, "basemap": basemap}
+    opts: dict[str, Any] = {"metric_crs": metric_crs, "tolerance_m": tolerance_m, "basemap": basemap}
     out = [build_grid_layer(layers["grids"], name=LEVEL_LABELS["grids"][lang], show=shown["grids"],
                             lang=lang, communities=communities, streets=streets, **opts)]
     if include_buildings and layers.get("buildings") is not None and len(layers["buildings"]):

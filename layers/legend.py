@@ -4,6 +4,7 @@ a CDN through streamlit-folium)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import folium
 from branca.element import MacroElement
@@ -66,7 +67,7 @@ class Legend(MacroElement):
         self.html = f'<div class="gc-legend-title">{esc(title)}</div><div class="gc-legend-rows">{rows}</div>'
 
 
-    def render(self, **kwargs) -> None:  # noqa: D102 - folium's hook
+    def render(self, **kwargs: Any) -> None:  # noqa: D102 - folium's hook
         node = self._parent
         while node is not None and not isinstance(node, folium.Map):
             node = getattr(node, "_parent", None)

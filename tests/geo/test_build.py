@@ -43,12 +43,13 @@ def test_clean_gpkg_builds_with_exit_0(tmp_path, toy_gpkg):
     assert report["levels"]["grids"] == {"features": 4, "area_km2": pytest.approx(1.0, rel=1e-3)}
     assert {n for n, *_ in pyogrio.list_layers(out)} == {"streets", "communities", "grids", "buildings"}
     layers = read_hierarchy(out)
-    for level, gdf in layers.items():
+    for gdf in layers.values():
         assert list(gdf.columns) == ["code", "name", "parent_code", "geometry"]
         assert gdf.crs.to_epsg() == 4490
-    assert dict(zip(layers["grids"]["code"], layers["grids"]["parent_code"])) == {
+    assert dict(zip(layers["grids"]["code"], layers["grids"]["parent_code"], strict=True)) == {
         "G11": "C1", "G12": "C1", "G21": "C2", "G22": "C2"}
-    assert dict(zip(layers["buildings"]["code"], layers["buildings"]["parent_code"])) == {"B1": "G11", "B2": "G22"}
+    assert dict(zip(layers["buildings"]["code"], layers["buildings"]["parent_code"], strict=True)) == {
+        "B1": "G11", "B2": "G22"}
     assert set(layers["communities"]["name"]) == {"西社区", "东社区"}
 
 
@@ -163,7 +164,7 @@ def test_zip_with_shp_at_root_or_in_folder(tmp_path, toy, folder):
 
 
 def test_zip_with_two_layers_is_refused(tmp_path, toy):
-    paths = write_layers(toy, tmp_path / "in", driver="ESRI Shapefile")
+    write_layers(toy, tmp_path / "in", driver="ESRI Shapefile")
     zpath = tmp_path / "all.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
         for part in (tmp_path / "in").iterdir():
@@ -292,7 +293,8 @@ def test_parent_inferred_from_overlap_is_reported(tmp_path):
     assert report["ok"] is True
     assert any("inferred by largest overlap" in n and n.startswith("grids") for n in report["notes"])
     grids = read_hierarchy(tmp_path / "h.gpkg")["grids"]
-    assert dict(zip(grids["code"], grids["parent_code"])) == {"G11": "C1", "G12": "C1", "G21": "C2", "G22": "C2"}
+    assert dict(zip(grids["code"], grids["parent_code"], strict=True)) == {
+        "G11": "C1", "G12": "C1", "G21": "C2", "G22": "C2"}
 
 
 def test_empty_geometry_reported(tmp_path):

@@ -106,7 +106,7 @@ def test_hangzhou_events_join_agrees_with_reporting_grid(hangzhou):
     grids = read_hierarchy(hangzhou["out"] / "h.gpkg")["grids"]
     names = grids.groupby("code")["name"].first()
     joined_names = joined["grid_code"].map(names).fillna("").str.replace("社区", "", regex=False)
-    agree = np.array([n.endswith(dept) for n, dept in zip(joined_names, joined["上报部门"])])
+    agree = np.array([n.endswith(dept) for n, dept in zip(joined_names, joined["上报部门"], strict=True)])
     rate = agree.mean()
     print(f"Hangzhou: joined grid agrees with 上报部门 for {agree.sum()}/{len(agree)} events ({rate:.1%})")
     assert rate >= 0.95

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import re
-
 import folium
 import geopandas as gpd
 import pytest
