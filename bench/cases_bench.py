@@ -33,23 +33,21 @@ from contextlib import ExitStack
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
+from sqlalchemy import Engine, func, select, text
+
+from cases import routing
+from cases.lifecycle import transition
+from core import constants
+from core.settings import load_settings
+from intake.files import import_file
+from metrics import kpi
+from store import db
+from store.bulk import bulk_insert
+from store.models import Case
+from workforce.workers import load_workers
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-import pandas as pd  # noqa: E402
-from sqlalchemy import Engine, func, select, text  # noqa: E402
-
-from cases import routing  # noqa: E402
-from cases.lifecycle import transition  # noqa: E402
-from core import constants  # noqa: E402
-from core.settings import load_settings  # noqa: E402
-from intake.files import import_file  # noqa: E402
-from metrics import kpi  # noqa: E402
-from store import db  # noqa: E402
-from store.bulk import bulk_insert  # noqa: E402
-from store.models import Case  # noqa: E402
-from workforce.workers import load_workers  # noqa: E402
-
 SUBS = [(cat, s.zh, s.key) for cat, subs in constants.SUBCATEGORIES.items() for s in subs]
 
 
@@ -243,7 +241,8 @@ EXPLAIN_BY_DIALECT = {
             "SELECT grid_code, sum(reported), sum(closed) FROM kpi_daily WHERE grid_code != '' GROUP BY grid_code",
         "KPI per grid: open cases past a deadline (the live part)":
             "SELECT grid_code, community_code, street_code, assignee_kind, assignee_id, "
-            "sum(closed_at IS NULL AND close_due <= '2026-12-01'), sum(arrived_at IS NULL AND arrive_due <= '2026-12-01') "
+            "sum(closed_at IS NULL AND close_due <= '2026-12-01'), "
+            "sum(arrived_at IS NULL AND arrive_due <= '2026-12-01') "
             "FROM cases INDEXED BY ix_cases_open_deadlines "
             "WHERE dispatched_at IS NOT NULL AND (closed_at IS NULL OR arrived_at IS NULL) "
             "GROUP BY grid_code, community_code, street_code, assignee_kind, assignee_id",

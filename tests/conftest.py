@@ -13,6 +13,9 @@ import pytest
 
 from tests import system
 
+#: Fixtures shared across packages: the store on both backends, the small hierarchy, the world.
+pytest_plugins = ["tests.fixtures.stores", "tests.fixtures.world"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

@@ -47,7 +47,7 @@ def _label(key: str) -> str:
     return getattr(FORMULAS[key], language)
 
 
-def _value(key: str, value: object) -> str:
+def _value(key: str, value: float | None) -> str:
     if value is None:
         return "—"
     unit = FORMULAS[key].unit

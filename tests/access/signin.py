@@ -2,14 +2,14 @@
 
 AppTest (no store account needed)::
 
-    from tests.accounts.signin import as_signed_in
+    from tests.access.signin import as_signed_in
     at = AppTest.from_file("dashboard.py")
     as_signed_in(at, role="commander")
     at.run()
 
 Browser (``make run`` seeds the demo accounts)::
 
-    from tests.accounts.signin import browser_sign_in
+    from tests.access.signin import browser_sign_in
     browser_sign_in(page, dashboard_url, "admin", "Admin#2026")
 """
 

@@ -13,7 +13,7 @@ from access import accounts
 from core.errors import ConflictError, InputError
 from core.settings import Settings
 from store.models import User
-from tests.accounts.conftest import G1, T0, audit_marker, audit_since
+from tests.fixtures.world import G1, T0, audit_marker, audit_since
 
 SETTINGS = replace(Settings(), lockout_failures=3, lockout_minutes=15, session_timeout_minutes=30)
 

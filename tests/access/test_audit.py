@@ -12,8 +12,8 @@ from access import audit
 from access.scope import Scope
 from cases import lifecycle
 from core.errors import PermissionDenied
-from tests.accounts.conftest import SCOPES, T0, audit_marker
 from tests.factories import insert_case
+from tests.fixtures.world import SCOPES, T0, audit_marker
 
 
 def test_update_delete_truncate_are_refused_by_the_store(people_store):

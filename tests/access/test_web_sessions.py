@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from access import accounts, web_sessions
 from core.settings import Settings
 from store.models import AuditEntry
-from tests.accounts.conftest import T0
+from tests.fixtures.world import T0
 
 SETTINGS = Settings(session_timeout_minutes=30)
 

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from core.settings import PROJECT_ROOT, config_path, load_settings
 from tests import system
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     go_to_page,
     open_dashboard,
     settle,

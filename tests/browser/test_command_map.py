@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.settings import load_settings
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     go_to_page,
     open_dashboard,
     settle,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.settings import load_settings
-from tests.browser.conftest import open_dashboard, settle, wait_for_frame_with
+from tests.browser.helpers import open_dashboard, settle, wait_for_frame_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.accounts.signin import DEMO_PASSWORDS, browser_sign_in
-from tests.browser.conftest import recorded_page  # noqa: F401 - reused fixture
+from tests.access.signin import DEMO_PASSWORDS, browser_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

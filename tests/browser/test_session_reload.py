@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import open_dashboard, wait_for_idle
+from tests.browser.helpers import open_dashboard, wait_for_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from cases.routing import parse_rules
 from core import constants
 from core.errors import InputError, PermissionDenied
 from store.models import CaseEvent, Worker, WorkerTrack
-from tests.cases.conftest import CASE_LAT, CASE_LON, T0, add_people, new_case
+from tests.factories import CASE_LAT, CASE_LON, T0, add_people, new_case
 from workforce import positions
 
 COMMUNITY = "370811004001"

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from cases import cli, lifecycle
 from store.models import Case
-from tests.cases.conftest import add_people
-from tests.cases.test_intake import write_csv
+from tests.factories import add_people
+from tests.intake.samples import write_csv
 
 
 def run(argv, capsys):

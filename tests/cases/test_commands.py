@@ -13,7 +13,7 @@ from cases import lifecycle
 from cases.commands import act
 from core.errors import ConflictError, InputError, NotFound, PermissionDenied, TransitionError
 from store.models import Case, CaseEvent, Worker, WorkerTrack
-from tests.cases.conftest import CASE_LAT, CASE_LON, T0, add_people, new_case
+from tests.factories import CASE_LAT, CASE_LON, T0, add_people, new_case
 
 GRID = "370811004001001"
 COMMUNITY = "370811004001"

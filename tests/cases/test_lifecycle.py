@@ -16,7 +16,7 @@ from cases.lifecycle import transition
 from core import constants
 from core.errors import ConflictError, InputError, TransitionError
 from store.models import Case, CaseEvent
-from tests.cases.conftest import CASE_LAT, CASE_LON, T0, add_people, new_case
+from tests.factories import CASE_LAT, CASE_LON, T0, add_people, new_case
 
 NEAR = (CASE_LON + 0.0005, CASE_LAT + 0.0003)  # a few tens of metres away
 
@@ -227,7 +227,8 @@ def test_stale_expected_version_is_a_conflict(store):
     with store.Session() as s, s.begin():
         transition(s, case_id, "dispatch", actor="op1", expected_version=version)
     with store.Session() as s:
-        with pytest.raises(ConflictError, match=rf"case {case_id} was changed by someone else \(version {version + 1}\)"):
+        stale = rf"case {case_id} was changed by someone else \(version {version + 1}\)"
+        with pytest.raises(ConflictError, match=stale):
             transition(s, case_id, "void", actor="op2", expected_version=version, reason="x")
 
 

@@ -7,7 +7,7 @@ import pytest
 from cases import routing
 from cases.routing import Directory, parse_rules, route
 from core.errors import InputError
-from tests.cases.conftest import add_people
+from tests.factories import add_people
 
 RULES = """
 departments = ["应急管理", "市场监管"]
@@ -96,7 +96,8 @@ def test_shipped_rules_file_is_valid_and_ends_with_a_catch_all():
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("[[rule]]\ntarget = 'grid_worker'\ncategory = ['weather']\n", r"rule 1 \(line 1\): category 'weather' unknown"),
+        ("[[rule]]\ntarget = 'grid_worker'\ncategory = ['weather']\n",
+         r"rule 1 \(line 1\): category 'weather' unknown"),
         ("departments=[]\n[[rule]]\ntarget='grid_worker'\n\n[[rule]]\ntarget = 'department:水务'\n",
          r"rule 2 \(line 5\): target names department '水务'.*Fix: add '水务' to departments"),
         ("[[rule]]\nname = 'x'\n", r"rule 1 \(line 1\): has no target"),

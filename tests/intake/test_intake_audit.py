@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from intake import files
 from intake.files import import_file
 from store.models import AuditEntry
-from tests.cases.conftest import add_people
-from tests.cases.test_intake import RULES, counts, write_csv
+from tests.factories import add_people
+from tests.intake.samples import RULES, counts, write_csv
 
 
 def _import_entries(store, name: str) -> list[AuditEntry]:

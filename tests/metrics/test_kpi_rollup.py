@@ -14,7 +14,8 @@ from cases import lifecycle
 from metrics import kpi
 from store import db, rollup
 from store.models import Case
-from tests.cases.conftest import T0, Store, add_people, new_case
+from tests.factories import T0, add_people, new_case
+from tests.fixtures.stores import Store
 
 NOW = T0 + timedelta(days=6)
 GRIDS = [("370811004001001", "W001"), ("370811004001002", "W002")]
@@ -177,4 +178,5 @@ def test_a_failed_bulk_insert_leaves_rollup_and_trigger_as_they_were(sqlite_stor
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 1
         assert sum(row[6] for row in _rollup_rows(conn)) == 1
-        assert conn.execute(text("SELECT count(*) FROM sqlite_master WHERE name = 'trg_kpi_daily_insert'")).scalar() == 1
+        trigger = "SELECT count(*) FROM sqlite_master WHERE name = 'trg_kpi_daily_insert'"
+        assert conn.execute(text(trigger)).scalar() == 1

@@ -23,7 +23,7 @@ from geo.areas import grid_parents
 from metrics.coverage import visit_coverage
 from registry.imports import load_households, load_visits
 from store.models import Household, User, Visit, WorkerTrack
-from tests.accounts.conftest import C1, G1, G2, STREET, T0, audit_marker, audit_since
+from tests.fixtures.world import C1, G1, G2, STREET, T0, audit_marker, audit_since
 from workforce.queries import worker_positions
 from workforce.tracks import load_tracks
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect, text
 
 from store import db, rollup
 from store.models import Base
-from tests.cases.conftest import CASE_LAT, CASE_LON, add_people, new_case
+from tests.factories import CASE_LAT, CASE_LON, add_people, new_case
 
 MY_TABLES = {"cases", "case_events", "workers", "departments", "categories"}
 

@@ -1,14 +1,17 @@
-"""Fixtures of the page tests: a settings file pointing at a small hierarchy, fresh caches."""
+"""Fixtures of the page tests: a settings file pointing at a small hierarchy (and a small store), fresh
+caches."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import streamlit as st
 
 from tests.layers.sample import sample_hierarchy, write_gpkg
+from tests.views.pages import XSS, case_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,45 +34,27 @@ def app_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     st.cache_resource.clear()
 
 
-def signed_in(at, *, role: str = "commander", username: str = "commander"):
-    """``at`` acting as a signed-in account (the sign-in gate reads ``st.session_state['auth']``;
-    an account unknown to the store counts as enabled). Returns ``at``."""
-    from core import clock
+@pytest.fixture()
+def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A settings file with the sample hierarchy and a store holding four located cases."""
+    import streamlit as st
 
-    at.session_state["auth"] = {
-        "user": {"username": username, "display_name": username, "role": role, "area_codes": ""},
-        "last_activity": clock.now(),
-    }
-    return at
+    def rows_for(grids, points, now):
+        rows = []
+        for i, (category, state) in enumerate([("emergency", "registered"), ("dispute", "dispatched"),
+                                               ("request", "closed"), ("hazard", "on_site")]):
+            rows.append({"source": "hotline_12345", "source_id": f"T{i}", "category": category,
+                         "text": XSS if i == 0 else "噪音扰民", "lon": points.iloc[i].x,
+                         "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
+                         "community_code": grids["parent_code"].iloc[i], "state": state,
+                         "priority": "normal", "reported_at": now - timedelta(hours=2 + i),
+                         "dispatched_at": now - timedelta(hours=1) if state != "registered" else None,
+                         "close_due": now + timedelta(days=2), "version": 1, "rework_count": 0,
+                         "supervised": False})
+        return rows
 
-
-def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_for):
-    """A settings file with the sample hierarchy and a migrated SQLite store holding the cases
-    ``rows_for(grids, points, now)`` returns (``points``: one representative point per grid,
-    EPSG:4490). Streamlit's caches are cleared; returns the store's engine."""
-    from sqlalchemy import insert
-    from sqlalchemy.orm import Session
-
-    from core import clock
-    from store.db import make_engine, upgrade
-    from store.models import Case
-
-    hierarchy = sample_hierarchy()
-    gpkg = tmp_path / "hierarchy.gpkg"
-    write_gpkg(hierarchy, gpkg)
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    engine = make_engine(url)
-    upgrade(engine)
-    grids = hierarchy["grids"]
-    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
-    with Session(engine) as session, session.begin():
-        session.execute(insert(Case), rows_for(grids, points, clock.now()))
-    config = tmp_path / "gridcommand.toml"
-    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
-                      encoding="utf-8")
-    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.chdir(ROOT)
+    engine = case_store(tmp_path, monkeypatch, rows_for)
+    yield str(engine.url)
+    engine.dispose()
     st.cache_data.clear()
     st.cache_resource.clear()
-    return engine

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from tests.views.conftest import case_store, signed_in
+from tests.views.pages import case_store, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

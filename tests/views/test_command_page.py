@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,36 +12,9 @@ from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
 from tests.layers.sample import js_text
-from tests.views.conftest import case_store, signed_in
+from tests.views.pages import XSS, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
-XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture()
-def store_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A settings file with the sample hierarchy and a store holding four located cases."""
-    import streamlit as st
-
-    def rows_for(grids, points, now):
-        rows = []
-        for i, (category, state) in enumerate([("emergency", "registered"), ("dispute", "dispatched"),
-                                               ("request", "closed"), ("hazard", "on_site")]):
-            rows.append({"source": "hotline_12345", "source_id": f"T{i}", "category": category,
-                         "text": XSS if i == 0 else "噪音扰民", "lon": points.iloc[i].x,
-                         "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
-                         "community_code": grids["parent_code"].iloc[i], "state": state,
-                         "priority": "normal", "reported_at": now - timedelta(hours=2 + i),
-                         "dispatched_at": now - timedelta(hours=1) if state != "registered" else None,
-                         "close_due": now + timedelta(days=2), "version": 1, "rework_count": 0,
-                         "supervised": False})
-        return rows
-
-    engine = case_store(tmp_path, monkeypatch, rows_for)
-    yield str(engine.url)
-    engine.dispose()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _command_page() -> AppTest:
@@ -98,7 +70,8 @@ def test_new_emergency_raises_an_alert(store_config) -> None:
     with Session(engine) as session, session.begin():
         first = session.get(Case, 1)
         session.execute(insert(Case), [{
-            "source": "snapshot", "source_id": "NEW1", "category": "emergency", "text": "燃气泄漏 **速来** [x](javascript:alert(1))",
+            "source": "snapshot", "source_id": "NEW1", "category": "emergency",
+            "text": "燃气泄漏 **速来** [x](javascript:alert(1))",
             "lon": first.lon, "lat": first.lat, "grid_code": first.grid_code, "state": "reported",
             "priority": "urgent", "reported_at": clock.now(), "version": 1, "rework_count": 0,
             "supervised": False}])

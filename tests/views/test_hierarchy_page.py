@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.views.conftest import signed_in
+from tests.views.pages import signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 

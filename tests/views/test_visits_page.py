@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import clock
 from store.models import Household, Visit
-from tests.views.conftest import case_store, signed_in
+from tests.views.pages import case_store, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["赵建国", "钱秀英", "孙志强"]

@@ -1,0 +1,58 @@
+"""Helpers of the page tests: act as a signed-in account, and a settings file with a small store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from tests.layers.sample import sample_hierarchy, write_gpkg
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Text that would run script if a page rendered it as HTML.
+XSS = "<img src=x onerror=alert(1)>"
+
+
+def signed_in(at, *, role: str = "commander", username: str = "commander"):
+    """``at`` acting as a signed-in account (the sign-in gate reads ``st.session_state['auth']``;
+    an account unknown to the store counts as enabled). Returns ``at``."""
+    from core import clock
+
+    at.session_state["auth"] = {
+        "user": {"username": username, "display_name": username, "role": role, "area_codes": ""},
+        "last_activity": clock.now(),
+    }
+    return at
+
+
+def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_for):
+    """A settings file with the sample hierarchy and a migrated SQLite store holding the cases
+    ``rows_for(grids, points, now)`` returns (``points``: one representative point per grid,
+    EPSG:4490). Streamlit's caches are cleared; returns the store's engine."""
+    from sqlalchemy import insert
+    from sqlalchemy.orm import Session
+
+    from core import clock
+    from store.db import make_engine, upgrade
+    from store.models import Case
+
+    hierarchy = sample_hierarchy()
+    gpkg = tmp_path / "hierarchy.gpkg"
+    write_gpkg(hierarchy, gpkg)
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    grids = hierarchy["grids"]
+    points = grids.to_crs("EPSG:4548").geometry.representative_point().to_crs("EPSG:4490")
+    with Session(engine) as session, session.begin():
+        session.execute(insert(Case), rows_for(grids, points, clock.now()))
+    config = tmp_path / "gridcommand.toml"
+    config.write_text(f'hierarchy_path = "{gpkg.as_posix()}"\ndemo_dir = "{tmp_path.as_posix()}"\n',
+                      encoding="utf-8")
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(config))
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    return engine
