@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,17 +10,11 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from tests.data.generator import run_make_demo
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MAKE_DEMO = PROJECT_ROOT / "data" / "make_demo.py"
 SHAPEFILES = ("streets", "communities", "grids", "buildings")
 CSVS = ("incidents", "workers", "households", "visits", "tracks", "facilities")
-
-
-def run_make_demo(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    """Run the generator as a user would, in a fresh interpreter."""
-    return subprocess.run([sys.executable, str(MAKE_DEMO), "--out", str(out), *extra],
-                          capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
-                          check=False)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from tests.demo.conftest import MAKE_DEMO, run_make_demo
+from tests.data.generator import MAKE_DEMO, run_make_demo
 
 
 def _load_module():
