@@ -86,6 +86,18 @@ OTHER_FORMULAS: dict[str, Formula] = {
         Formula("per_1000_buildings", "每千栋楼案件数", "Cases per 1,000 buildings",
                 "cases of the grid within the filter × 1000", "buildings of the grid",
                 "grids without buildings (no value)", None, "cases"),
+        Formula("closed_week", "本周结案", "Closed this week", "cases closed in the 7 days before the time of "
+                "evaluation", None, "none", None, "cases"),
+        Formula("mean_handling_h", "平均处置用时(周)", "Mean handling time (week)",
+                "sum of hours from dispatch to handling of the cases handled in the last 7 days",
+                "cases handled in the last 7 days", "cases never dispatched", None, "h"),
+        Formula("visits_due", "待走访户", "Visits due", "four-visit households of the grid(s) not yet visited "
+                "in the month", None, "households already visited this month", None, "households"),
+        Formula("gini", "工作量基尼系数", "Workload Gini coefficient",
+                "sum over pairs of grid workers of |open_i - open_j|", "2 × workers² × mean open cases",
+                "inactive workers; chiefs", "lower", "ratio"),
+        Formula("max_over_mean", "最大负荷/平均", "Largest load over the mean", "the most open cases of one grid "
+                "worker", "mean open cases per grid worker", "inactive workers; chiefs", "lower", "ratio"),
         Formula("coverage", "走访覆盖率", "Visit coverage", "households visited at least once in the period",
                 "households due in the period (every registered household, once per period)",
                 "none", "higher", "%"),
