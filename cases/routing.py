@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cases.admission import Admission, parse_admission
 from core import constants
 from core.errors import InputError
 from store.models import Department, Worker
@@ -60,11 +61,13 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """The rules of one file, in order, and the departments it names."""
+    """The rules of one file, in order, the departments it names and the grid admission list
+    (None: every matter may go to a grid worker)."""
 
     rules: tuple[Rule, ...]
     departments: tuple[str, ...]
     path: str = "routing.toml"
+    admission: Admission | None = None
 
 
 @dataclass
@@ -148,10 +151,10 @@ def parse_rules(text: str, *, path: str = "routing.toml") -> RuleSet:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"not valid TOML ({exc})", "correct the syntax at that line") from exc
-    unknown = sorted(set(data) - {"departments", "rule"})
+    unknown = sorted(set(data) - {"departments", "rule", "grid_admission"})
     if unknown:
         raise InputError(path, f"unknown top-level key(s) {', '.join(unknown)}",
-                         "use only departments = [...] and [[rule]] tables")
+                         "use only departments = [...], [grid_admission] and [[rule]] tables")
     departments = data.get("departments", [])
     if not isinstance(departments, list) or not all(isinstance(d, str) and d.strip() for d in departments):
         raise InputError(path, "departments must be a list of names", 'write departments = ["应急管理", "住建"]')
@@ -161,7 +164,9 @@ def parse_rules(text: str, *, path: str = "routing.toml") -> RuleSet:
         raise InputError(path, "no [[rule]] tables", "add at least one rule, e.g. [[rule]] target = \"grid_worker\"")
     rules = [_parse_rule(raw, number, text=text, path=path, departments=departments)
              for number, raw in enumerate(raw_rules, start=1)]
-    return RuleSet(rules=tuple(rules), departments=departments, path=path)
+    admission = (parse_admission(data["grid_admission"], departments=departments, path=path)
+                 if "grid_admission" in data else None)
+    return RuleSet(rules=tuple(rules), departments=departments, path=path, admission=admission)
 
 
 def _parse_rule(raw: dict[str, Any], number: int, *, text: str, path: str, departments: tuple[str, ...]) -> Rule:
@@ -272,6 +277,15 @@ def route(case: Mapping[str, Any], rules: RuleSet, directory: Directory) -> Rout
     for rule in rules.rules:
         if not rule.matches(case):
             continue
+        admission = rules.admission
+        if rule.target == "grid_worker" and admission and not admission.admits(case.get("category"),
+                                                                             case.get("subcategory")):
+            kind, ident, why = _resolve(f"department:{admission.department}", case, directory)
+            matter = admission.matter(case)
+            if ident is not None:
+                return Route(kind, ident, rule.number, f"{matter} is not admitted to grids (网格事项准入), "
+                                                       f"rule {rule.number} '{rule.name}'")
+            return Route(None, None, rule.number, f"{matter} is not admitted to grids and {why}")
         kind, ident, why = _resolve(rule.target, case, directory)
         if ident is None and rule.fallback:
             kind, ident, why2 = _resolve(rule.fallback, case, directory)

@@ -125,3 +125,43 @@ def test_directory_from_store(store):
     assert directory.grid_workers == {"370811004001001": "W001", "370811004001002": "W002"}
     assert directory.community_chiefs == {"370811004001": "C001"}
     assert directory.departments == {"应急管理", "市场监管"}
+
+
+ADMISSION_RULES = """
+departments = ["综合执法", "应急管理"]
+[grid_admission]
+categories = ["request"]
+subcategories = ["neighbour"]
+department = "综合执法"
+[[rule]]
+category = ["emergency"]
+target = "department:应急管理"
+[[rule]]
+target = "grid_worker"
+"""
+
+
+def test_grid_admission_sends_other_matters_to_its_department():
+    rules = parse_rules(ADMISSION_RULES)
+    directory = Directory(grid_workers={"G1": "W1"}, departments=frozenset({"综合执法", "应急管理"}))
+    admitted = route({"category": "dispute", "subcategory": "neighbour", "grid_code": "G1"}, rules, directory)
+    assert (admitted.assignee_kind, admitted.assignee_id) == ("worker", "W1")
+    noise = route({"category": "request", "subcategory": "noise", "grid_code": "G1"}, rules, directory)
+    assert noise.assignee_id == "W1"
+    refused = route({"category": "dispute", "subcategory": "labour", "grid_code": "G1"}, rules, directory)
+    assert (refused.assignee_kind, refused.assignee_id) == ("department", "综合执法")
+    assert "labour is not admitted to grids" in refused.reason
+    # a rule that names a department is not affected by the list
+    fire = route({"category": "emergency", "subcategory": "fire", "grid_code": "G1"}, rules, directory)
+    assert fire.assignee_id == "应急管理"
+
+
+@pytest.mark.parametrize(("table", "match"), [
+    ('[grid_admission]\ncategories = ["weather"]\ndepartment = "综合执法"\n', "categories 'weather' unknown"),
+    ('[grid_admission]\ndepartment = "消防"\n', "department '消防' is not in the departments list"),
+    ('[grid_admission]\nwho = 1\ndepartment = "综合执法"\n', "unknown key"),
+])
+def test_grid_admission_mistakes_are_named(table, match):
+    text = 'departments = ["综合执法"]\n' + table + '[[rule]]\ntarget = "grid_worker"\n'
+    with pytest.raises(InputError, match=match):
+        parse_rules(text)
