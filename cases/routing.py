@@ -297,6 +297,11 @@ def route(case: Mapping[str, Any], rules: RuleSet, directory: Directory) -> Rout
     return Route(None, None, None, f"no routing rule matches ({attrs})")
 
 
+def matching_rule(case: Mapping[str, Any], rules: RuleSet) -> Rule | None:
+    """The first rule whose conditions ``case`` meets (the one :func:`route` follows), or None."""
+    return next((rule for rule in rules.rules if rule.matches(case)), None)
+
+
 def route_many(cases: Iterable[Mapping[str, Any]], rules: RuleSet, directory: Directory) -> list[Route]:
     """:func:`route` for many cases, in order."""
     return [route(case, rules, directory) for case in cases]

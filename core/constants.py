@@ -241,6 +241,12 @@ ARRIVAL_FIX_MAX_AGE_MINUTES = 15
 #: Above this many matching cases the command map shows per-grid totals instead of points.
 POINT_LIMIT = 5_000
 
+# --- Workloads and suggestions -----------------------------------------------------------------
+#: A grid worker is overloaded above this many times the mean of open cases over grid workers.
+OVERLOAD_RATIO = 1.5
+#: Neighbouring grids (for a suggested assignee) lie within this distance of the case's grid, metres.
+NEIGHBOUR_GRIDS_M = 200.0
+
 # --- KPI grades -----------------------------------------------------------------------------
 #: Rate thresholds for green / yellow grades (below yellow is red).
 GRADE_GREEN = 0.95

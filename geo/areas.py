@@ -106,3 +106,33 @@ def grid_at(grids: gpd.GeoDataFrame, lon: float, lat: float, *, gcj02: bool = Fa
         lon, lat = float(xs[0]), float(ys[0])
     inside = grids.to_crs("EPSG:4326").contains(Point(lon, lat))
     return str(grids.loc[inside, "code"].iloc[0]) if inside.any() else None
+
+
+def neighbouring_grids(grids: gpd.GeoDataFrame, *, within_m: float, metric_crs: str) -> dict[str, list[str]]:
+    """For each grid, the other grids whose outline lies within ``within_m`` metres of its own.
+
+    Parameters
+    ----------
+    grids : GeoDataFrame
+        The ``grids`` level (``code``), any CRS.
+    within_m : float
+        Largest gap between two outlines, metres (0: grids that touch).
+    metric_crs : str
+        Projected CRS in metres for the distance test.
+
+    Returns
+    -------
+    dict of str to list of str
+        Grid code -> neighbouring grid codes, nearest first (by the distance between outlines).
+    """
+    import shapely
+
+    metric = grids.to_crs(metric_crs).geometry.to_numpy()
+    codes = grids["code"].astype(str).to_numpy()
+    left, right = shapely.STRtree(metric).query(metric, predicate="dwithin", distance=within_m)
+    pairs = [(int(i), int(j)) for i, j in zip(left, right, strict=True) if i != j]
+    gaps = shapely.distance(metric[[i for i, _ in pairs]], metric[[j for _, j in pairs]]) if pairs else []
+    out: dict[str, list[tuple[float, str]]] = {str(code): [] for code in codes}
+    for (i, j), gap in zip(pairs, gaps, strict=True):
+        out[str(codes[i])].append((float(gap), str(codes[j])))
+    return {code: [c for _, c in sorted(near)] for code, near in out.items()}

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from access.scope import Scope
 from cases.deadlines import annotate_due
-from core.constants import OPEN_STATES
+from core.constants import OPEN_STATES, OVERLOAD_RATIO
 from core.errors import InputError
 from metrics.coverage import visit_coverage
 from store.models import Case, Worker
@@ -36,8 +36,6 @@ from store.models import Case, Worker
 WORKLOAD_COLUMNS: tuple[str, ...] = ("code", "open", "overdue", "closed_week", "mean_handling_h", "visits_due")
 #: Levels of :func:`workload_table` and the case column each groups by.
 BY: dict[str, str] = {"worker": "assignee_id", "grid": "grid_code", "community": "community_code"}
-#: A worker is overloaded above this many times the mean of open cases (setting ``overload_ratio``).
-OVERLOAD_RATIO = 1.5
 _CASE_FIELDS = ("assignee_kind", "assignee_id", "grid_code", "community_code", "street_code", "state", "category",
                 "reported_at", "dispatched_at", "accepted_at", "arrived_at", "handled_at", "closed_at",
                 "respond_due", "arrive_due", "close_due", "extension_state", "extended_close_due")
