@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: run test lint setup demo assets seed bench clean
 
 run: setup seed
-	$(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+	GRIDCOMMAND_JOBS=1 $(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
 test: setup $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -11,10 +11,12 @@ import streamlit as st
 
 from core.i18n import LANGUAGES, t
 from views._auth import gate
+from views._jobs import start_jobs
 from views._state import init_state, lang
 
 st.set_page_config(page_title="网格指挥台 Grid Command", page_icon="🗺️", layout="wide")
 init_state()
+start_jobs()  # escalation of overdue cases, once per process (make run turns it on)
 # Tighter top margin: the map is what the operators came for.
 st.html("<style>.block-container { padding-top: 2.2rem; padding-bottom: 1rem; }</style>")
 

@@ -15,7 +15,8 @@
     dispatched, accepted ──reassign (改派: another assignee, who accepts afresh)──▶ dispatched
 
     side actions (state unchanged): request_extension → approve_extension | refuse_extension
-    (dispatched … rework), supervise (督办; any open state).
+    (dispatched … rework), supervise (督办; any open state), escalate (超期升级; any open state,
+    taken by the scheduled job of :mod:`cases.escalation` only).
 
 Who may take an action is not decided here but in the permission table, :mod:`access.policy`;
 how an action changes a case is :mod:`cases.lifecycle`. Forms are generated from this table:
@@ -49,6 +50,8 @@ FIELD_INPUTS: dict[str, str] = {
     "reason": "reason",
     "satisfaction": "satisfaction",
     "until": "until",
+    "level": "system",  # escalate: taken by the scheduled job, never from a form
+    "to": "system",
 }
 
 
@@ -107,6 +110,8 @@ ACTIONS: dict[str, Action] = {
         _a("approve_extension", "批准延期", "Approve extension", _WORKING_STATES, None),
         _a("refuse_extension", "驳回延期", "Refuse extension", _WORKING_STATES, None),
         _a("supervise", "督办", "Supervise", constants.OPEN_STATES, None),
+        _a("escalate", "超期升级", "Escalate (overdue)", constants.OPEN_STATES, None, required=("level",),
+           optional=("to",)),
     )
 }
 

@@ -31,7 +31,7 @@ _MUTABLE: tuple[str, ...] = (
     "state", "assignee_kind", "assignee_id", "unrouted_reason", "registered_at", "dispatched_at", "accepted_at",
     "arrived_at", "arrival_lon", "arrival_lat", "arrival_distance_m", "handled_at", "verified_at",
     "followed_up_at", "closed_at", "archived_at", "respond_due", "arrive_due", "close_due", "extension_state",
-    "extended_close_due", "supervised", "satisfaction", "rework_count", "void_reason", "version",
+    "extended_close_due", "supervised", "satisfaction", "rework_count", "void_reason", "escalation_level", "version",
 )
 
 
@@ -138,6 +138,15 @@ def _effect_request_extension(case: Case, at: datetime, f: dict[str, Any], ctx: 
     return f"until {until:%Y-%m-%d %H:%M}"
 
 
+def _effect_escalate(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+    level = int(f["level"])
+    if level <= (case.escalation_level or 0):
+        raise _refuse(case, "escalate", f"it is already escalated to level {case.escalation_level}")
+    case.escalation_level = level
+    to = f" to {f['to']}" if f.get("to") else ""
+    return f"escalated{to} (level {level})"
+
+
 def _effect_supervise(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     case.supervised = True
     return ""
@@ -199,6 +208,7 @@ _EFFECTS: dict[str, Callable[..., str]] = {
     "approve_extension": _effect_extension_decision(True),
     "refuse_extension": _effect_extension_decision(False),
     "supervise": _effect_supervise,
+    "escalate": _effect_escalate,
 }
 
 

@@ -87,6 +87,7 @@ class CaseView:
     extension_state: str | None
     extended_close_due: datetime | None
     supervised: bool
+    escalation_level: int
     satisfaction: str | None
     rework_count: int
     void_reason: str | None

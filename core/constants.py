@@ -247,6 +247,22 @@ OVERLOAD_RATIO = 1.5
 #: Neighbouring grids (for a suggested assignee) lie within this distance of the case's grid, metres.
 NEIGHBOUR_GRIDS_M = 200.0
 
+# --- Escalation of overdue cases (超期升级) ---------------------------------------------------------
+@dataclass(frozen=True)
+class EscalationStep:
+    """Escalate a case overdue by at least ``after_hours`` to ``to`` (``chief`` or ``commander``)."""
+
+    level: int
+    to: str
+    after_hours: float
+
+
+#: The default escalation ladder (setting ``[[escalation]]``): the community chief as soon as a case
+#: is overdue, the command centre after a day.
+ESCALATION_STEPS: tuple[EscalationStep, ...] = (EscalationStep(1, "chief", 0.0), EscalationStep(2, "commander", 24.0))
+#: How often the app process runs its scheduled jobs (seconds).
+JOBS_INTERVAL_SECONDS = 60
+
 # --- KPI grades -----------------------------------------------------------------------------
 #: Rate thresholds for green / yellow grades (below yellow is red).
 GRADE_GREEN = 0.95

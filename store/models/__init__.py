@@ -5,15 +5,17 @@
 - :mod:`store.models.access`: accounts, the audit log, browser sessions
 """
 
-from store.models.access import AuditEntry, User, WebSession
+from store.models.access import AuditEntry, JobLease, User, WebSession
 from store.models.base import Base, table_of
-from store.models.cases import Case, CaseEvent, Category, Department
-from store.models.people import Household, Visit, Worker, WorkerTrack
+from store.models.cases import Case, CaseEvent, CasePhoto, Category, Department
+from store.models.people import CaseCoHandler, Household, TeamMember, Visit, Worker, WorkerTrack
 
 #: Tables that hold data (truncated by tests, counted by ``seed-demo``), children first.
-DATA_TABLES: tuple[str, ...] = ("case_events", "cases", "workers", "departments")
+DATA_TABLES: tuple[str, ...] = ("case_cohandlers", "case_photos", "case_events", "cases", "team_members", "workers",
+                                 "departments")
 #: Tables of people and access, children first.
 PEOPLE_TABLES: tuple[str, ...] = ("web_sessions", "worker_tracks", "visits", "households", "audit_log", "users")
 
-__all__ = ["DATA_TABLES", "PEOPLE_TABLES", "AuditEntry", "Base", "Case", "CaseEvent", "Category", "Department",
-           "Household", "User", "Visit", "WebSession", "Worker", "WorkerTrack", "table_of"]
+__all__ = ["DATA_TABLES", "PEOPLE_TABLES", "AuditEntry", "Base", "Case", "CaseCoHandler", "CaseEvent", "CasePhoto",
+           "Category", "Department", "Household", "JobLease", "TeamMember", "User", "Visit", "WebSession", "Worker",
+           "WorkerTrack", "table_of"]

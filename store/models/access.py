@@ -82,3 +82,14 @@ class WebSession(Base):
 
     def __repr__(self) -> str:
         return f"<WebSession {self.username} since {self.created_at:%Y-%m-%d %H:%M}>"
+
+
+class JobLease(Base):
+    """Who runs a scheduled job now: one holder per job across every app process, until ``until``."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(DateTime)
+    last_run: Mapped[datetime | None] = mapped_column(DateTime)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -106,6 +107,8 @@ class Case(Base):
     satisfaction: Mapped[str | None] = mapped_column(String(24))
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     void_reason: Mapped[str | None] = mapped_column(Text)
+    #: How far an overdue case has been escalated (0 none, 1 the chief, 2 the commander, ...).
+    escalation_level: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     events: Mapped[list[CaseEvent]] = relationship(
@@ -146,3 +149,24 @@ class CaseEvent(Base):
 
     def __repr__(self) -> str:
         return f"<CaseEvent case={self.case_id} #{self.seq} {self.action} by {self.actor}>"
+
+
+class CasePhoto(Base):
+    """A photo of a case (taken on handling): JPEG, location data stripped, with a thumbnail."""
+
+    __tablename__ = "case_photos"
+    __table_args__ = (Index("ix_case_photos_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    taken_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    filename: Mapped[str] = mapped_column(String(128))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
+
+    def __repr__(self) -> str:
+        return f"<CasePhoto {self.id} case={self.case_id} {self.width}x{self.height}>"

@@ -120,3 +120,34 @@ class WorkerTrack(Base):
 
     def __repr__(self) -> str:
         return f"<WorkerTrack {self.worker_id} {self.at:%H:%M:%S} ({self.lon:.5f}, {self.lat:.5f})>"
+
+
+class TeamMember(Base):
+    """A helper of the five teams that join the grids (五团进网): party members, deputies,
+    volunteers, property managers, social workers; attached to one grid."""
+
+    __tablename__ = "team_members"
+    __table_args__ = (Index("ix_team_members_grid", "grid_code", "team"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    team: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    grid_code: Mapped[str | None] = mapped_column(String(32))
+    community_code: Mapped[str | None] = mapped_column(String(32))
+    street_code: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __repr__(self) -> str:
+        return f"<TeamMember {self.id} {self.team} grid={self.grid_code}>"
+
+
+class CaseCoHandler(Base):
+    """A team member working on a case beside its assignee (co-handler, 协办)."""
+
+    __tablename__ = "case_cohandlers"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[str] = mapped_column(ForeignKey("team_members.id", ondelete="CASCADE"), primary_key=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)

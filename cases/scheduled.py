@@ -1,0 +1,102 @@
+"""The app process's scheduled jobs, run by exactly one process at a time.
+
+Every app process (``make run``; several behind a proxy later) starts a :class:`JobRunner` thread.
+Each run first takes the job's lease in the store (``job_leases``: one row per job, a holder and an
+expiry, taken with one conditional ``UPDATE`` that a single process can win), so however many
+processes run, one runs the job; a process that died loses its lease when it expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cases.escalation import escalate_overdue
+from core import clock
+from core.constants import JOBS_INTERVAL_SECONDS
+from store.db import session_scope
+from store.models import JobLease, table_of
+
+log = logging.getLogger(__name__)
+#: A lease outlives a run by far; a crashed holder frees the job after this long.
+LEASE = timedelta(minutes=5)
+#: The jobs, by name: each takes the engine and the time of the run and returns a count.
+JOBS: dict[str, Callable[[Engine, datetime], int]] = {"escalation": escalate_overdue}
+
+
+def holder_name() -> str:
+    """The name of this process in the lease table (host and process id)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def take_lease(engine: Engine, job: str, holder: str, now: datetime) -> bool:
+    """Whether ``holder`` now holds the lease of ``job`` (taken or renewed until ``now + LEASE``)."""
+    try:
+        with session_scope(engine) as session:
+            if session.get(JobLease, job) is None:
+                session.execute(insert(table_of(JobLease)).values(name=job, holder=holder, until=now - LEASE))
+    except IntegrityError:
+        pass  # another process created the row first
+    with session_scope(engine) as session:
+        lease = table_of(JobLease)
+        free = (lease.c.until < now) | (lease.c.holder == holder)
+        taken = session.execute(update(lease).where(lease.c.name == job, free).values(holder=holder, until=now + LEASE))
+        return bool(getattr(taken, "rowcount", 0))
+
+
+def release_lease(engine: Engine, job: str, holder: str, now: datetime) -> None:
+    """Give the lease back after a run (others may run the job at once), noting when it ran."""
+    with session_scope(engine) as session:
+        lease = table_of(JobLease)
+        session.execute(update(lease).where(lease.c.name == job, lease.c.holder == holder)
+                        .values(until=now, last_run=now))
+
+
+def run_job(engine: Engine, job: str, *, holder: str | None = None, now: datetime | None = None) -> int | None:
+    """Run ``job`` once if this process can take its lease; its count, or None when another holds it."""
+    holder, now = holder or holder_name(), now or clock.now()
+    if not take_lease(engine, job, holder, now):
+        return None
+    try:
+        return JOBS[job](engine, now)
+    finally:
+        release_lease(engine, job, holder, now)
+
+
+def last_run(engine: Engine, job: str) -> datetime | None:
+    """When ``job`` last ran to its end, in any process."""
+    with session_scope(engine) as session:
+        return session.scalar(select(JobLease.last_run).where(JobLease.name == job))
+
+
+class JobRunner(threading.Thread):
+    """A daemon thread running every job every ``interval_s`` seconds (the first run at once)."""
+
+    def __init__(self, engine: Engine, *, interval_s: float = JOBS_INTERVAL_SECONDS) -> None:
+        super().__init__(name="gridcommand-jobs", daemon=True)
+        self.engine, self.interval_s = engine, interval_s
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        """Run the jobs until :meth:`stop`; a failing run is logged and the next one tries again."""
+        while not self.stopped.is_set():
+            for job in JOBS:
+                try:
+                    count = run_job(self.engine, job)
+                except Exception:  # a job must never kill the app's thread: logged, tried again
+                    log.exception("scheduled job %s failed", job)
+                    continue
+                if count:
+                    log.info("scheduled job %s: %s done", job, count)
+            self.stopped.wait(self.interval_s)
+
+    def stop(self) -> None:
+        """Ask the thread to end after its current run."""
+        self.stopped.set()
