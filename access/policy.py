@@ -6,9 +6,9 @@ role       reach     records pages                        case actions          
 ========== ========= ======= ============================ =========================== ==============
 admin      district  yes     all, audit log               command-centre actions      anyone
 commander  district  yes     all but the audit log        command-centre + supervise  anyone
-chief      area      yes     all but the audit log        dispatch, reassign, verify, people in the
-                                                          rework, extensions,         area, any
-                                                          supervise                   department
+chief      area      yes     all but the audit log        register, dispatch,         people in the
+                                                          reassign, verify, rework,   area, any
+                                                          extensions, supervise       department
 worker     grid      yes     all but the audit log        accept, return, arrive,     nobody
                                                           handle, request extension
                                                           (own cases only)
@@ -96,8 +96,9 @@ POLICY: dict[str, RolePolicy] = {
                    _COMMAND_ACTIONS | {"supervise"}, False, _RECORD_CAPABILITIES,
                    frozenset({"case", "household"}), "district"),
         RolePolicy("chief", "网格长", "Grid chief", "area", _ALL_PAGES - {"audit-log"},
-                   frozenset({"dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension",
-                              "supervise"}), False, _RECORD_CAPABILITIES, frozenset({"case", "household"}), "area"),
+                   frozenset({"register", "dispatch", "reassign", "verify", "rework", "approve_extension",
+                              "refuse_extension", "supervise"}), False, _RECORD_CAPABILITIES,
+                   frozenset({"case", "household"}), "area"),
         RolePolicy("worker", "网格员", "Grid worker", "grid", _ALL_PAGES - {"audit-log"}, _FIELD_ACTIONS, True,
                    _RECORD_CAPABILITIES, frozenset({"household"}), None),
         RolePolicy("leader", "领导", "Leader", "district", _ALL_PAGES - {"audit-log"}, frozenset({"supervise"}),

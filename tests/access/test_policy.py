@@ -24,8 +24,8 @@ EXPECTED = {
                   {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
                    "archive", "approve_extension", "refuse_extension", "supervise"}, "district"),
     "chief": ("area", True, {"hierarchy", "command", "kpi", "visits"},
-              {"dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension", "supervise"},
-              "area"),
+              {"register", "dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension",
+               "supervise"}, "area"),
     "worker": ("grid", True, {"hierarchy", "command", "kpi", "visits"},
                {"accept", "return", "arrive", "handle", "request_extension"}, None),
     "leader": ("district", False, {"hierarchy", "command", "kpi", "visits"}, {"supervise"}, None),
@@ -58,6 +58,7 @@ def test_the_table_covers_every_role_and_only_actions_of_the_lifecycle():
     assert set(policy.POLICY) == set(EXPECTED) == set(policy.ROLES)
     assert policy.roles_that("supervise") == {"commander", "chief", "leader"}
     assert policy.roles_that("dispatch") == {"admin", "commander", "chief"}
+    assert policy.roles_that("register") == {"admin", "commander", "chief"}
     assert all(p.actions <= set(ACTIONS) for p in policy.POLICY.values())
 
 
@@ -91,7 +92,7 @@ WORKER_2 = Scope("worker", area_codes="G1", username="w2", worker_id="W2")
     ("reported", COMMANDER, ["register", "void", "supervise"]),
     ("reported", ADMIN, ["register", "void"]),
     ("reported", WORKER_1, []),
-    ("reported", CHIEF, ["supervise"]),
+    ("reported", CHIEF, ["register", "supervise"]),
     ("reported", LEADER, ["supervise"]),
     ("registered", CHIEF, ["dispatch", "supervise"]),
     ("dispatched", WORKER_1, ["return", "accept", "request_extension"]),
