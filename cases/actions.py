@@ -40,7 +40,7 @@ UNREACHED_STATES: frozenset[str] = frozenset({"reported", "registered", "dispatc
 REPORT_EVENT = "report"
 #: The input a form draws for each action field: ``assignee`` (picker of ``cases.assignees``),
 #: ``position`` (the worker's GPS fix, typed lon/lat, or "no GPS fix"), ``reason`` (text),
-#: ``satisfaction`` (one of ``core.constants.SATISFACTION``), ``until`` (a date).
+#: ``satisfaction`` (one of ``core.constants.SATISFACTION``), ``until`` (a date), ``photos``.
 FIELD_INPUTS: dict[str, str] = {
     "assignee_kind": "assignee",
     "assignee_id": "assignee",
@@ -50,6 +50,7 @@ FIELD_INPUTS: dict[str, str] = {
     "reason": "reason",
     "satisfaction": "satisfaction",
     "until": "until",
+    "photos": "photos",
     "level": "system",  # escalate: taken by the scheduled job, never from a form
     "to": "system",
 }
@@ -99,7 +100,7 @@ ACTIONS: dict[str, Action] = {
            required=("assignee_kind", "assignee_id"), optional=("reason",)),
         _a("accept", "受理", "Accept", {"dispatched"}, "accepted"),
         _a("arrive", "到场", "Arrive on site", {"accepted"}, "on_site", optional=("lon", "lat", "no_fix")),
-        _a("handle", "处置", "Handle", {"accepted", "on_site", "rework"}, "handled"),
+        _a("handle", "处置", "Handle", {"accepted", "on_site", "rework"}, "handled", optional=("photos",)),
         _a("verify", "核查通过", "Verify", {"handled"}, "verified"),
         _a("rework", "返工", "Send to rework", {"handled"}, "rework", required=("reason",)),
         _a("follow_up", "回访", "Follow up", {"verified"}, "followed_up", required=("satisfaction",)),

@@ -25,6 +25,8 @@ from cases.queries import CaseView, get_case
 from core import clock
 from core.errors import InputError, PermissionDenied, TransitionError
 from core.settings import Settings, load_settings
+from intake.photos import prepare_photos
+from store.models import CasePhoto
 from workforce.positions import latest_fix
 
 
@@ -103,8 +105,9 @@ def act(
         ``arrival_fix_max_age_minutes`` and ``metric_crs``; default :func:`core.settings.load_settings`.
     **fields
         The action's fields (:data:`cases.actions.ACTIONS`): ``reason``, ``satisfaction``,
-        ``until``, ``assignee_kind``/``assignee_id``, and for ``arrive`` ``lon``/``lat``
-        (EPSG:4490 degrees) or ``no_fix``.
+        ``until``, ``assignee_kind``/``assignee_id``, for ``arrive`` ``lon``/``lat``
+        (EPSG:4490 degrees) or ``no_fix``, for ``handle`` ``photos`` (``(filename, bytes)`` pairs:
+        JPEG/PNG/HEIC, stored as JPEG without metadata, with a thumbnail).
 
     Returns
     -------
@@ -136,7 +139,14 @@ def act(
     if action == "arrive":
         lon, lat, how = _arrival_position(session, actor, case.id, fields, now=at,
                                           max_age_minutes=float(settings.arrival_fix_max_age_minutes))
-    text = "; ".join(part for part in (how, note) if part) or None
-    transition(session, case.id, action, actor=actor.username or actor.role, expected_version=expected_version,
-               at=at, note=text, lon=lon, lat=lat, metric_crs=settings.metric_crs, **fields)
+    photos = prepare_photos(list(fields.pop("photos", None) or ()), max_mb=settings.upload_max_mb)
+    counted = f"{len(photos)} photo(s)" if photos else None
+    text = "; ".join(part for part in (how, counted, note) if part) or None
+    after = transition(session, case.id, action, actor=actor.username or actor.role,
+                       expected_version=expected_version, at=at, note=text, lon=lon, lat=lat,
+                       metric_crs=settings.metric_crs, **fields)
+    session.add_all(CasePhoto(case_id=case.id, event_seq=after.version, taken_by=actor.username or actor.role, at=at,
+                              filename=p.filename, width=p.width, height=p.height, image=p.jpeg,
+                              thumbnail=p.thumbnail) for p in photos)
+    session.flush()
     return get_case(session, actor, case.id)

@@ -25,7 +25,7 @@ from access.protect import protect
 from access.scope import Scope
 from core import constants
 from core.errors import InputError, NotFound
-from store.models import Case, CaseEvent
+from store.models import Case, CaseEvent, CasePhoto
 from store.query import (
     area_filter,
     level_column,
@@ -291,3 +291,35 @@ def export_cases(session: Session, scope: Scope, flt: CaseFilter | None = None, 
     flt = flt or CaseFilter()
     frame = list_cases(session, scope, flt, limit=None)
     return audited_export(session, scope, frame, kind="cases", fmt=fmt, now=now, filters=flt.audit_detail(), ip=ip)
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    """A stored photo of a case: JPEG thumbnail bytes, who took it and when."""
+
+    id: int
+    case_id: int
+    event_seq: int | None
+    filename: str
+    taken_by: str
+    at: datetime
+    width: int
+    height: int
+    thumbnail: bytes
+
+
+def case_photos(session: Session, scope: Scope, case_id: object) -> list[PhotoView]:
+    """The photos of one case in the caller's scope, oldest first (NotFound outside the scope)."""
+    case = _case_in_scope(session, scope, case_id)
+    rows = session.scalars(select(CasePhoto).where(CasePhoto.case_id == case.id).order_by(CasePhoto.id))
+    return [PhotoView(p.id, p.case_id, p.event_seq, p.filename, p.taken_by, p.at, p.width, p.height, p.thumbnail)
+            for p in rows]
+
+
+def photo_image(session: Session, scope: Scope, photo_id: int) -> bytes:
+    """The full JPEG of one photo of a case in the caller's scope (NotFound otherwise)."""
+    photo = session.get(CasePhoto, int(photo_id))
+    if photo is None:
+        raise NotFound(f"no photo {photo_id} in your area; check the number")
+    _case_in_scope(session, scope, photo.case_id)
+    return photo.image
