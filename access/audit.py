@@ -38,6 +38,7 @@ ACTIONS: dict[str, str] = {
     "unmask_denied": "查看明文被拒绝",
     "export": "导出数据",
     "import": "导入数据",
+    "visit": "登记走访",
 }
 _TEXT_LIMITS = {"actor": 64, "action": 32, "target_kind": 32, "target_id": 64, "ip": 64}
 

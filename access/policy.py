@@ -4,17 +4,18 @@ read how far, and assign cases to whom. Every other module reads it; none keeps 
 ========== ========= ======= ============================ =========================== ==============
 role       reach     records pages                        case actions                assigns to
 ========== ========= ======= ============================ =========================== ==============
-admin      district  yes     all, audit log               command-centre actions      anyone
-commander  district  yes     all but the audit log        command-centre + supervise  anyone
-chief      area      yes     all but the audit log        register, dispatch,         people in the
+admin      district  yes     common, desk, audit log      command-centre actions      anyone
+commander  district  yes     common, desk                 command-centre + supervise  anyone
+chief      area      yes     common, desk                 register, dispatch,         people in the
                                                           reassign, verify, rework,   area, any
                                                           extensions, supervise       department
-worker     grid      yes     all but the audit log        accept, return, arrive,     nobody
+worker     grid      yes     common, field (phone)        accept, return, arrive,     nobody
                                                           handle, request extension
                                                           (own cases only)
-leader     district  no      all but the audit log        supervise                   nobody
+leader     district  no      common                       supervise                   nobody
 ========== ========= ======= ============================ =========================== ==============
 
+"Common" pages are the hierarchy, the command map, the KPIs and the four visits.
 "Reach" is the part of the hierarchy whose rows a role reads: the whole district, the street or
 community codes of the account (``area``), or the account's grids (``grid``). A role without
 "records" sees counts and rates only, never a row with personal data. Action keys are those of
@@ -30,9 +31,10 @@ from core.constants import Label
 from core.errors import InputError, PermissionDenied
 
 #: Pages of the dashboard by their URL path (``views/``), in menu order.
-PAGES: tuple[str, ...] = ("hierarchy", "command", "kpi", "visits", "audit-log")
+PAGES: tuple[str, ...] = ("hierarchy", "command", "desk", "field", "kpi", "visits", "audit-log")
 #: Capabilities besides taking case actions.
-CAPABILITIES: tuple[str, ...] = ("read_records", "read_aggregates", "unmask", "export", "manage_users", "read_audit")
+CAPABILITIES: tuple[str, ...] = ("read_records", "read_aggregates", "unmask", "export", "manage_users", "read_audit",
+                                 "record_visits")
 #: How far a role reads: whole district, its street/community codes, or its grid codes.
 REACHES: tuple[str, ...] = ("district", "area", "grid")
 
@@ -40,6 +42,8 @@ _COMMAND_ACTIONS = frozenset({"register", "void", "dispatch", "reassign", "verif
                               "close", "archive", "approve_extension", "refuse_extension"})
 _FIELD_ACTIONS = frozenset({"accept", "return", "arrive", "handle", "request_extension"})
 _ALL_PAGES = frozenset(PAGES)
+#: Pages every role opens; the desk (派单台) is the dispatchers', the phone page (工作通) the workers'.
+_COMMON_PAGES = frozenset({"hierarchy", "command", "kpi", "visits"})
 _RECORD_CAPABILITIES = frozenset({"read_records", "read_aggregates", "unmask", "export"})
 
 
@@ -89,19 +93,20 @@ class RolePolicy:
 POLICY: dict[str, RolePolicy] = {
     p.key: p
     for p in (
-        RolePolicy("admin", "系统管理员", "Administrator", "district", _ALL_PAGES, _COMMAND_ACTIONS, False,
+        RolePolicy("admin", "系统管理员", "Administrator", "district", _COMMON_PAGES | {"desk", "audit-log"},
+                   _COMMAND_ACTIONS, False,
                    _RECORD_CAPABILITIES | {"manage_users", "read_audit"}, frozenset({"case", "household"}),
                    "district"),
-        RolePolicy("commander", "指挥中心值班员", "Command-centre operator", "district", _ALL_PAGES - {"audit-log"},
+        RolePolicy("commander", "指挥中心值班员", "Command-centre operator", "district", _COMMON_PAGES | {"desk"},
                    _COMMAND_ACTIONS | {"supervise"}, False, _RECORD_CAPABILITIES,
                    frozenset({"case", "household"}), "district"),
-        RolePolicy("chief", "网格长", "Grid chief", "area", _ALL_PAGES - {"audit-log"},
+        RolePolicy("chief", "网格长", "Grid chief", "area", _COMMON_PAGES | {"desk"},
                    frozenset({"register", "dispatch", "reassign", "verify", "rework", "approve_extension",
                               "refuse_extension", "supervise"}), False, _RECORD_CAPABILITIES,
                    frozenset({"case", "household"}), "area"),
-        RolePolicy("worker", "网格员", "Grid worker", "grid", _ALL_PAGES - {"audit-log"}, _FIELD_ACTIONS, True,
-                   _RECORD_CAPABILITIES, frozenset({"household"}), None),
-        RolePolicy("leader", "领导", "Leader", "district", _ALL_PAGES - {"audit-log"}, frozenset({"supervise"}),
+        RolePolicy("worker", "网格员", "Grid worker", "grid", _COMMON_PAGES | {"field"}, _FIELD_ACTIONS, True,
+                   _RECORD_CAPABILITIES | {"record_visits"}, frozenset({"household"}), None),
+        RolePolicy("leader", "领导", "Leader", "district", _COMMON_PAGES, frozenset({"supervise"}),
                    False, frozenset({"read_aggregates"}), frozenset(), None),
     )
 }

@@ -6,6 +6,8 @@ missing key shows the key itself, so a gap is visible rather than fatal.
 
 from __future__ import annotations
 
+from core.i18n_field import FIELD_TEXT
+
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 
 TEXT: dict[str, dict[str, str]] = {
@@ -201,6 +203,9 @@ TEXT: dict[str, dict[str, str]] = {
     "unmask_button": {"zh": "显示明文", "en": "Show in clear"},
     "unmask_logged": {"zh": "已记录本次查看（审计日志）。", "en": "This view has been recorded in the audit log."},
 }
+
+
+TEXT.update(FIELD_TEXT)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -93,3 +93,17 @@ def hierarchy_layers(path: Path, lang: str, basemap: BasemapSettings) -> list:
     path = Path(path)
     built = _hierarchy_layers(str(path.resolve()), path.stat().st_mtime_ns, lang, basemap)
     return [layer.fresh() for layer in built]
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _neighbours(path: str, mtime_ns: int, within_m: float, metric_crs: str) -> dict[str, list[str]]:
+    from geo.areas import neighbouring_grids
+
+    return neighbouring_grids(_read_hierarchy(path, mtime_ns)["grids"], within_m=within_m, metric_crs=metric_crs)
+
+
+def neighbours(path: Path, *, within_m: float, metric_crs: str) -> dict[str, list[str]]:
+    """Grid code -> neighbouring grid codes within ``within_m`` metres (``geo.areas.neighbouring_grids``),
+    computed once per hierarchy file."""
+    path = Path(path)
+    return _neighbours(str(path.resolve()), path.stat().st_mtime_ns, within_m, metric_crs)

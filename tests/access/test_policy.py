@@ -17,16 +17,16 @@ from core.errors import InputError, PermissionDenied
 
 #: role -> (reach, records, pages, case actions, assigns) -- written out, not computed from the code.
 EXPECTED = {
-    "admin": ("district", True, {"hierarchy", "command", "kpi", "visits", "audit-log"},
+    "admin": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits", "audit-log"},
               {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
                "archive", "approve_extension", "refuse_extension"}, "district"),
-    "commander": ("district", True, {"hierarchy", "command", "kpi", "visits"},
+    "commander": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits"},
                   {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
                    "archive", "approve_extension", "refuse_extension", "supervise"}, "district"),
-    "chief": ("area", True, {"hierarchy", "command", "kpi", "visits"},
+    "chief": ("area", True, {"hierarchy", "command", "desk", "kpi", "visits"},
               {"register", "dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension",
                "supervise"}, "area"),
-    "worker": ("grid", True, {"hierarchy", "command", "kpi", "visits"},
+    "worker": ("grid", True, {"hierarchy", "command", "field", "kpi", "visits"},
                {"accept", "return", "arrive", "handle", "request_extension"}, None),
     "leader": ("district", False, {"hierarchy", "command", "kpi", "visits"}, {"supervise"}, None),
 }
@@ -36,7 +36,7 @@ EXPECTED_CAPABILITIES = {
               {"case", "household"}),
     "commander": ({"read_records", "read_aggregates", "unmask", "export"}, {"case", "household"}),
     "chief": ({"read_records", "read_aggregates", "unmask", "export"}, {"case", "household"}),
-    "worker": ({"read_records", "read_aggregates", "unmask", "export"}, {"household"}),
+    "worker": ({"read_records", "read_aggregates", "unmask", "export", "record_visits"}, {"household"}),
     "leader": ({"read_aggregates"}, set()),
 }
 
