@@ -5,8 +5,9 @@ The clock starts at dispatch. For a category with SLA ``s`` and a priority with 
 
 - respond due = dispatched + ``s.respond_minutes`` x f minutes (clock time);
 - arrive due  = dispatched + ``s.arrive_minutes`` x f minutes (clock time);
-- close due   = dispatched + ``s.close_working_days`` x f working days (Saturdays and Sundays
-  do not count; public holidays are not modelled).
+- close due   = dispatched + ``s.close_working_days`` x f working days on China's working
+  calendar (:mod:`cases.calendar`: weekends and public holidays such as 春节 and 国庆 do not
+  count, make-up working days (调休) do; local overrides under ``[calendar]``).
 
 Defaults come from ``core.constants.SLA_DEFAULTS``; ``gridcommand.toml`` may override them per
 category in ``[sla.<category>]``.
@@ -22,6 +23,8 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import pandas as pd
 
+from cases import calendar as working_calendar
+from cases.calendar import WorkingCalendar
 from core import constants
 from core.constants import Sla
 from core.errors import InputError
@@ -92,25 +95,26 @@ def _configured_sla() -> dict[str, Sla]:
     return dict(_CONFIGURED[key])
 
 
-def add_working_days(start: datetime, days: float) -> datetime:
-    """``start`` plus ``days`` working days (24 h each; Saturdays and Sundays skipped).
+def add_working_days(start: datetime, days: float, *, calendar: WorkingCalendar | None = None) -> datetime:
+    """``start`` plus ``days`` working days (24 h each; weekends and public holidays skipped,
+    make-up working days counted).
 
-    A start on a weekend counts from the following Monday 00:00. Fractions are hours of a day.
+    A start on a day off counts from the next working day 00:00. Fractions are hours of a day.
+
+    Parameters
+    ----------
+    start : datetime
+        Naive local time.
+    days : float
+        Working days to add.
+    calendar : WorkingCalendar, optional
+        Default :func:`cases.calendar.configured_calendar` (national calendar + ``[calendar]``).
+
+    Returns
+    -------
+    datetime
     """
-    t = start
-    if t.weekday() >= 5:
-        t = datetime.combine((t + timedelta(days=7 - t.weekday())).date(), datetime.min.time())
-    remaining = timedelta(days=days)
-    while remaining > timedelta(0):
-        end_of_day = datetime.combine(t.date() + timedelta(days=1), datetime.min.time())
-        step = min(remaining, end_of_day - t)
-        t += step
-        remaining -= step
-        if remaining > timedelta(0):
-            t = end_of_day
-            while t.weekday() >= 5:
-                t += timedelta(days=1)
-    return t
+    return working_calendar.add_working_days(start, days, calendar)
 
 
 def compute_deadlines(

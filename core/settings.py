@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,16 @@ class BasemapSettings:
     #: Tianditu key (天地图 token) for ``tianditu``.
     key: str = ""
     attribution: str = ""
+
+
+@dataclass(frozen=True)
+class CalendarSettings:
+    """Local changes to China's working calendar (``[calendar]``; see :mod:`cases.calendar`)."""
+
+    #: Extra days off, e.g. ``holidays = ["2026-10-09"]``: deadlines skip them.
+    holidays: tuple[date, ...] = ()
+    #: Extra working days, e.g. ``workdays = ["2026-10-10"]`` (a make-up Saturday): deadlines count them.
+    workdays: tuple[date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,8 @@ class Settings:
     #: SLA overrides per category, e.g. ``[sla.emergency] arrive_minutes = 20`` (keys as in
     #: ``core.constants.Sla``); unset values keep ``constants.SLA_DEFAULTS``.
     sla: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: Local days off and working days over the national calendar (``[calendar]``).
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
 
 
 _PATH_FIELDS = {"demo_dir", "hierarchy_path", "routing_rules_path"}
@@ -107,6 +120,8 @@ def load_settings(path: Path | None = None) -> Settings:
     for name, value in values.items():
         if name == "basemap":
             updates[name] = BasemapSettings(**value)
+        elif name == "calendar":
+            updates[name] = _calendar_settings(str(path), value)
         elif name in _PATH_FIELDS:
             updates[name] = (PROJECT_ROOT / value).resolve()
         else:
@@ -117,3 +132,48 @@ def load_settings(path: Path | None = None) -> Settings:
     if "demo_dir" in updates and "hierarchy_path" not in updates:
         updates["hierarchy_path"] = updates["demo_dir"] / "hierarchy.gpkg"
     return replace(settings, **updates)
+
+
+_CALENDAR_EXAMPLE = 'write e.g. [calendar] holidays = ["2026-10-09"] and workdays = ["2026-10-10"]'
+
+
+def _dates(source: str, key: str, value: Any) -> tuple[date, ...]:
+    """The dates of ``[calendar] key``: TOML dates or ``"YYYY-MM-DD"`` strings."""
+    if not isinstance(value, list):
+        raise InputError(source, f"[calendar] {key} must be a list of dates", _CALENDAR_EXAMPLE)
+    days = [_as_date(item) for item in value]
+    bad = [item for item, day in zip(value, days, strict=True) if day is None]
+    if bad:
+        raise InputError(source, f"[calendar] {key} has {bad[0]!r}, which is not a date",
+                         'write dates as "YYYY-MM-DD", e.g. "2026-10-09"')
+    return tuple(sorted({day for day in days if day is not None}))
+
+
+def _as_date(item: Any) -> date | None:
+    """A TOML date or a ``"YYYY-MM-DD"`` string as a date; None for anything else."""
+    if isinstance(item, date) and not isinstance(item, datetime):
+        return item
+    if isinstance(item, str):
+        try:
+            return datetime.strptime(item.strip(), "%Y-%m-%d").date()
+        except ValueError:
+            return None
+    return None
+
+
+def _calendar_settings(source: str, value: Any) -> CalendarSettings:
+    """The ``[calendar]`` table, checked: only ``holidays`` and ``workdays``, lists of dates, no
+    date in both."""
+    if not isinstance(value, dict):
+        raise InputError(source, "calendar must be a table", _CALENDAR_EXAMPLE)
+    unknown = sorted(set(value) - {"holidays", "workdays"})
+    if unknown:
+        raise InputError(source, f"[calendar] has unknown key(s) {', '.join(unknown)}",
+                         "use only holidays and workdays")
+    holidays = _dates(source, "holidays", value.get("holidays", []))
+    workdays = _dates(source, "workdays", value.get("workdays", []))
+    both = sorted(set(holidays) & set(workdays))
+    if both:
+        raise InputError(source, f"[calendar] {', '.join(map(str, both))} is listed in both holidays and workdays",
+                         "keep each date in one of the two lists")
+    return CalendarSettings(holidays=holidays, workdays=workdays)

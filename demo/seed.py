@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from cases.lifecycle import apply
 from core import clock
 from core.constants import Sla
 from core.errors import InputError
+from core.progress import progress
 from core.settings import load_settings
 from demo.people import seed_people
 from intake.files import import_file
@@ -194,6 +195,31 @@ def _pick_open_state(rng: random.Random) -> str:
     return OPEN_SPREAD[-1][0]
 
 
+def _replay_all(cases: Sequence[Case], replay_of: Callable[[Case], _Replay], chiefs: Mapping[str, str],
+                closed_at: Mapping[str, str], ratings: Mapping[str, str | None], archive_before: datetime) -> None:
+    """Replay the history of every imported case, counted on a progress bar (a terminal only).
+
+    Unrouted cases older than :data:`QUEUE_AGE` are dispatched by hand to their community's chief
+    first; younger ones (or without a chief) stay in the unrouted queue.
+    """
+    with progress(len(cases), "seed-demo: replay", unit="cases") as bar:
+        for case in cases:
+            bar.update(1)
+            replay = replay_of(case)
+            if case.assignee_id is None:
+                chief = chiefs.get(case.community_code or "")
+                if case.reported_at > replay.now - QUEUE_AGE or chief is None:
+                    continue  # stays in the unrouted queue with its reason
+                replay.step("register", 20)
+                replay.step("dispatch", 30, assignee_kind="chief", assignee_id=chief, note="网格员岗位空缺，手工派单")
+            done = closed_at.get(case.source_id)
+            done_at = datetime.fromisoformat(done) if done else None
+            if done_at and done_at < replay.now and case.reported_at < replay.now - RECENT:
+                _replay_closed(replay, done_at, ratings.get(case.source_id), archive_before)
+            else:
+                _replay_open(replay, _pick_open_state(replay.rng))
+
+
 def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = False,
               now: datetime | None = None, log: Callable[[str], None] = print) -> str:
     """Seed the demo district's workers and cases (see the module docstring).
@@ -253,20 +279,8 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
         rng = random.Random(20261122)
         archive_before = now - timedelta(days=30)
         events: list[dict] = []
-        for case in cases:
-            replay = _Replay(case, rng, now, sla, check, events)
-            if case.assignee_id is None:
-                chief = directory.community_chiefs.get(case.community_code or "")
-                if case.reported_at > now - QUEUE_AGE or chief is None:
-                    continue  # stays in the unrouted queue with its reason
-                replay.step("register", 20)
-                replay.step("dispatch", 30, assignee_kind="chief", assignee_id=chief, note="网格员岗位空缺，手工派单")
-            done = closed_at.get(case.source_id)
-            done_at = datetime.fromisoformat(done) if done else None
-            if done_at and done_at < now and case.reported_at < now - RECENT:
-                _replay_closed(replay, done_at, ratings.get(case.source_id), archive_before)
-            else:
-                _replay_open(replay, _pick_open_state(rng))
+        _replay_all(cases, lambda case: _Replay(case, rng, now, sla, check, events), directory.community_chiefs,
+                    closed_at, ratings, archive_before)
         session.flush()
         if events:
             bulk_insert(session, table_of(CaseEvent), events)

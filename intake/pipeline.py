@@ -7,13 +7,16 @@ function. One call is one transaction of the caller: rows are checked and joined
 new cases and their first events are inserted with bulk statements, so any failure leaves the
 store as it was. Duplicates are recognised by (source, source id): submitting a record twice adds
 nothing and returns the first case's id.
+
+On a terminal, progress bars on stderr follow the slow steps of a submission (the join, the
+routing, the inserts in chunks; :func:`core.progress.progress`); elsewhere nothing is drawn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import ARRAY, String, any_, bindparam, select
@@ -24,13 +27,20 @@ from cases import routing
 from cases.actions import REPORT_EVENT
 from core import clock, constants
 from core.errors import InputError
+from core.progress import progress
 from intake.normalise import Problems, hierarchy_index, join_hierarchy, normalise
 from metrics.kpi import settled_measures
 from store import rollup
 from store.bulk import bulk_insert
 from store.models import Case, CaseEvent, table_of
 
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
 _CHUNK = 2000
+#: Records joined, and new cases inserted, per step of the progress bars (a terminal only).
+_JOIN_CHUNK = 20_000
+_INSERT_CHUNK = 5_000
 #: Case columns an intake record fills (besides state, assignee and bookkeeping).
 _CASE_FIELDS: tuple[str, ...] = (
     "source", "source_id", "category", "subcategory", "text", "address", "reporter_name", "reporter_phone", "lon",
@@ -120,6 +130,44 @@ def _insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     bulk_insert(session, table_of(CaseEvent), rows)
 
 
+def _insert(session: Session, case_rows: list[dict[str, Any]], notes: list[str], *, actor: str, lead: str,
+            at: Any, label: str) -> list[int]:
+    """Insert the new cases and their first events, chunk by chunk, counting the cases on a progress
+    bar; the case ids in the order of ``case_rows``."""
+    ids: list[int] = []
+    with (progress(len(case_rows), f"{label}: insert", unit="cases") as bar,
+          rollup.deferred(session.connection(), settled_measures())):
+        for start in range(0, len(case_rows), _INSERT_CHUNK):
+            chunk = case_rows[start:start + _INSERT_CHUNK]
+            chunk_ids = _insert_cases(session, chunk)
+            _insert_events(session, [
+                {"case_id": cid, "seq": 1, "action": REPORT_EVENT, "from_state": None, "to_state": "reported",
+                 "actor": actor, "at": at, "note": f"{lead}; {text}", "lon": row["lon"], "lat": row["lat"]}
+                for cid, row, text in zip(chunk_ids, chunk, notes[start:start + _INSERT_CHUNK], strict=True)
+            ])
+            ids.extend(chunk_ids)
+            bar.update(len(chunk))
+    return ids
+
+
+class _JoinInChunks:
+    """A join index (anything with ``join(lon, lat, **options)``) that joins in chunks of
+    :data:`_JOIN_CHUNK` records and counts them on a progress bar; the answer is the same."""
+
+    def __init__(self, index: Any, bar: tqdm) -> None:
+        self.index, self.bar = index, bar
+
+    def join(self, lon: Any, lat: Any, **options: Any) -> pd.DataFrame:
+        """The index's join of ``lon``/``lat`` (arrays), one row per point, index 0..n-1."""
+        n = len(lon)
+        parts = []
+        for start in range(0, max(n, 1), _JOIN_CHUNK):
+            stop = min(start + _JOIN_CHUNK, n)
+            parts.append(self.index.join(lon[start:stop], lat[start:stop], **options).reset_index(drop=True))
+            self.bar.update(stop - start)
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
 def _values(out: pd.DataFrame) -> list[dict[str, Any]]:
     """The normalised records as plain Python values (None for missing ones)."""
     values = {k: out[k].astype(object).where(out[k].notna(), None).tolist() for k in _CASE_FIELDS[:-1]}
@@ -144,21 +192,23 @@ def _fresh(session: Session, rows: list[dict[str, Any]], good: list[int]) -> tup
     return fresh, duplicates
 
 
-def _route(session: Session, rows: list[dict[str, Any]], fresh: list[int], rules: routing.RuleSet,
+def _route(session: Session, rows: list[dict[str, Any]], fresh: list[int], rules: routing.RuleSet, label: str,
            ) -> tuple[list[dict[str, Any]], list[str], list[bool]]:
     routing.sync_departments(session, rules)
     directory = routing.load_directory(session)
     case_rows, notes, routed = [], [], []
-    for i in fresh:
-        row = dict(rows[i], text=rows[i]["text"] or "")
-        decision = routing.route(row, rules, directory)
-        row.update(state="reported", assignee_kind=decision.assignee_kind, assignee_id=decision.assignee_id,
-                   unrouted_reason=None if decision.routed else decision.reason, supervised=False,
-                   rework_count=0, version=1)
-        case_rows.append(row)
-        notes.append(f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
-                     if decision.routed else f"unrouted: {decision.reason}")
-        routed.append(decision.routed)
+    with progress(len(fresh), f"{label}: route", unit="cases") as bar:
+        for i in fresh:
+            row = dict(rows[i], text=rows[i]["text"] or "")
+            decision = routing.route(row, rules, directory)
+            row.update(state="reported", assignee_kind=decision.assignee_kind, assignee_id=decision.assignee_id,
+                       unrouted_reason=None if decision.routed else decision.reason, supervised=False,
+                       rework_count=0, version=1)
+            case_rows.append(row)
+            notes.append(f"routed by {decision.reason} to {decision.assignee_kind} {decision.assignee_id}"
+                         if decision.routed else f"unrouted: {decision.reason}")
+            routed.append(decision.routed)
+            bar.update(1)
     return case_rows, notes, routed
 
 
@@ -229,24 +279,20 @@ def submit(
     _check_options(coords, default_source)
     snap_m = load_settings().snap_distance_m if snap_m is None else snap_m
     rules = rules if rules is not None else routing.load_rules()
+    target_kind, target_id = audit_target or ("intake", channel)
     frame = records_frame(records)
     out, problems = normalise(frame, headers or {}, default_source)
-    out = join_hierarchy(out, problems, hierarchy_index(hierarchy), coords=coords, snap_m=snap_m)
+    index = hierarchy_index(hierarchy)
+    with progress(len(frame), f"{target_id}: join", unit="rows") as bar:
+        out = join_hierarchy(out, problems, _JoinInChunks(index, bar), coords=coords, snap_m=snap_m)
     rows = _values(out)
     fresh, duplicates = _fresh(session, rows, [i for i in range(len(rows)) if i not in problems.by_row])
-    case_rows, notes, routed = _route(session, rows, fresh, rules)
+    case_rows, notes, routed = _route(session, rows, fresh, rules, target_id)
     now = clock.now()
-    with rollup.deferred(session.connection(), settled_measures()):
-        ids = _insert_cases(session, case_rows)
-    lead = note or f"received by {channel}"
-    _insert_events(session, [
-        {"case_id": cid, "seq": 1, "action": REPORT_EVENT, "from_state": None, "to_state": "reported",
-         "actor": actor, "at": now, "note": f"{lead}; {text}", "lon": row["lon"], "lat": row["lat"]}
-        for cid, row, text in zip(ids, case_rows, notes, strict=True)
-    ])
+    ids = _insert(session, case_rows, notes, actor=actor, lead=note or f"received by {channel}", at=now,
+                  label=target_id)
     added = dict(zip(fresh, zip(ids, routed, strict=True), strict=True))
     result = _outcomes(channel, len(rows), problems, duplicates, added)
-    target_kind, target_id = audit_target or ("intake", channel)
     audit.record(session, actor=actor, action="import", at=now, target_kind=target_kind, target_id=target_id,
                  detail={**(audit_detail or {}), "channel": channel, "rows": len(rows), "added": result.count("added"),
                          "duplicates": result.count("duplicate"), "rejected": result.count("rejected"),

@@ -1,4 +1,4 @@
-"""Deadlines per category and priority (working days), and the computed due status."""
+"""Deadlines per category and priority (working days on China's calendar), and the computed due status."""
 
 from __future__ import annotations
 
@@ -37,6 +37,20 @@ def test_deadlines_follow_sla_and_priority():
     assert req.close_due == add_working_days(FRI_9, constants.SLA_DEFAULTS["request"].close_working_days)
     with pytest.raises(ValueError, match="unknown priority 'asap'"):
         compute_deadlines("request", "asap", MON_9, sla=constants.SLA_DEFAULTS)
+
+
+def test_close_deadline_skips_national_day_and_counts_the_make_up_saturday(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRIDCOMMAND_CONFIG", str(tmp_path / "absent.toml"))  # no local [calendar] overrides
+    wed_9 = datetime(2026, 9, 30, 9, 0)
+    # weekends only this was Wed Oct 7 09:00 (Oct 1, 2, 5, 6, 7), inside the 国庆 holiday (Oct 1-7 off);
+    # now Sep 30 (15 h), Oct 8, 9, Sat Oct 10 (调休 working day), Oct 12 and Oct 13 until 09:00
+    d = compute_deadlines("request", "normal", wed_9, sla=constants.SLA_DEFAULTS)
+    assert d.close_due == datetime(2026, 10, 13, 9, 0)
+    # emergency, 1 working day: the day after the holiday, not Thursday Oct 1
+    assert compute_deadlines("emergency", "normal", wed_9, sla=constants.SLA_DEFAULTS).close_due == datetime(
+        2026, 10, 8, 9, 0)
+    # respond/arrive are clock minutes and ignore the calendar
+    assert d.respond_due == wed_9 + timedelta(minutes=constants.SLA_DEFAULTS["request"].respond_minutes)
 
 
 def test_sla_overrides_and_bad_overrides():
