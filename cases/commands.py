@@ -53,12 +53,14 @@ def allowed_actions(case: Any, actor: Scope) -> list[str]:
 def _arrival_position(session: Session, actor: Scope, case_id: int, fields: dict[str, Any], *, now: datetime,
                       max_age_minutes: float) -> tuple[float | None, float | None, str | None]:
     """``(lon, lat, how)`` of an arrival: typed, else the latest GPS fix, else none with ``no_fix``."""
-    lon, lat = fields.pop("lon", None), fields.pop("lat", None)
+    lon, lat, source = fields.pop("lon", None), fields.pop("lat", None), fields.pop("source", None)
     if (lon is None) != (lat is None):
         raise InputError("arrive", f"only one of lon/lat given for case {case_id}", "give both or neither")
     if lon is not None:
         fields.pop("no_fix", None)
-        return float(lon), float(lat), f"position entered by hand (no GPS fix in the last {max_age_minutes:g} min)"
+        how = ("position from the phone's location" if source == "phone"
+               else f"position entered by hand (no GPS fix in the last {max_age_minutes:g} min)")
+        return float(lon), float(lat), how
     fix = latest_fix(session, actor, str(actor.worker_id or ""), now=now, max_age_minutes=max_age_minutes)
     if fix is not None:
         fields.pop("no_fix", None)
@@ -106,8 +108,9 @@ def act(
     **fields
         The action's fields (:data:`cases.actions.ACTIONS`): ``reason``, ``satisfaction``,
         ``until``, ``assignee_kind``/``assignee_id``, for ``arrive`` ``lon``/``lat``
-        (EPSG:4490 degrees) or ``no_fix``, for ``handle`` ``photos`` (``(filename, bytes)`` pairs:
-        JPEG/PNG/HEIC, stored as JPEG without metadata, with a thumbnail).
+        (EPSG:4490 degrees; ``source="phone"`` when the phone located itself) or ``no_fix``, for
+        ``handle`` ``photos`` (``(filename, bytes)`` pairs: JPEG/PNG/HEIC, stored as JPEG without
+        metadata, with a thumbnail).
 
     Returns
     -------

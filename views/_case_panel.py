@@ -41,6 +41,8 @@ class PanelContext:
     language: str
     settings: Settings
     community_streets: Mapping[str, str] = field(default_factory=dict)
+    #: Session key of the phone's position (``views._geolocation``), when the page offers it.
+    geolocation_key: str | None = None
 
 
 def _state_text(key: object, language: str) -> str:
@@ -73,8 +75,14 @@ def _assignee_input(ctx: PanelContext, key: str, data: Any) -> dict[str, Any]:
 
 
 def _position_input(ctx: PanelContext, key: str, fix: Fix | None) -> dict[str, Any]:
-    """The latest GPS fix is shown (``act`` takes it again at submit), else lon/lat or "no GPS fix"."""
+    """The phone's position when it located itself, else the latest GPS fix (``act`` takes it again
+    at submit), else lon/lat typed in or "no GPS fix"."""
     language = ctx.language
+    located = st.session_state.get(ctx.geolocation_key) if ctx.geolocation_key else None
+    if isinstance(located, dict) and located.get("lon") is not None and located.get("lat") is not None:
+        st.caption(t("field_located", language, lon=f"{located['lon']:.6f}", lat=f"{located['lat']:.6f}",
+                     accuracy=round(float(located.get("accuracy") or 0))))
+        return {"lon": float(located["lon"]), "lat": float(located["lat"]), "source": "phone"}
     if fix is not None:
         age = max(0, round(fix.age_minutes(clock.now())))
         st.caption(t("arrive_gps_fix", language, at=f"{fix.at:%H:%M:%S}", age=age, lon=f"{fix.lon:.6f}",
@@ -105,7 +113,14 @@ def _until_input(ctx: PanelContext, key: str, case: CaseView) -> dict[str, Any]:
     return {"until": datetime.combine(day, time(23, 59))}
 
 
+def _photos_input(ctx: PanelContext, key: str, _data: Any) -> dict[str, Any]:
+    files = st.file_uploader(t("field_photos", ctx.language), type=["jpg", "jpeg", "png", "heic", "heif"],
+                             accept_multiple_files=True, key=f"{key}_photos") or []
+    return {"photos": [(f.name, f.getvalue()) for f in files]} if files else {}
+
+
 _INPUTS: dict[str, Callable[[PanelContext, str, Any], dict[str, Any]]] = {
+    "photos": _photos_input,
     "assignee": _assignee_input,
     "position": _position_input,
     "reason": _reason_input,

@@ -19,6 +19,7 @@ DEFAULTS: dict[str, object] = {
     "seen_emergencies": None,  # ids of emergencies already announced (set)
     "emergencies_primed": False,  # the first look at the emergencies was taken (no alert for those)
     "last_click": None,  # (tooltip, latlng) of the map click already handled
+    "field_case": None,  # case id opened on the worker's phone page
 }
 
 

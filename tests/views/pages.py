@@ -12,6 +12,9 @@ from tests.layers.sample import sample_hierarchy, write_gpkg
 ROOT = Path(__file__).resolve().parents[2]
 #: Text that would run script if a page rendered it as HTML.
 XSS = "<img src=x onerror=alert(1)>"
+#: The sample hierarchy's first two grids lie in different communities.
+GRID_A, COMMUNITY_A = "370811004001001", "370811004001"
+GRID_B, COMMUNITY_B = "370811004002001", "370811004002"
 
 
 def signed_in(at, *, role: str = "commander", username: str = "commander"):

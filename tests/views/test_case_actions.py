@@ -10,60 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from streamlit.testing.v1 import AppTest
 
-from tests.views.pages import case_store, signed_in
+from tests.views.pages import COMMUNITY_A, GRID_A, signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-#: The sample hierarchy's first two grids lie in different communities.
-GRID_A, COMMUNITY_A = "370811004001001", "370811004001"
-GRID_B, COMMUNITY_B = "370811004002001", "370811004002"
-
-
-@pytest.fixture()
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Settings with the sample hierarchy and a store holding cases 1 reported (grid A), 2
-    dispatched to W001 (grid B), 3 registered and routed to W001 (grid A), 4 an accepted
-    emergency of W001 (grid A); workers W001 (grid A), W002 (grid B), chief C001 (community A),
-    two departments."""
-    import streamlit as st
-
-    from store.models import Department, Worker
-
-    def rows_for(grids, points, now):
-        rows = [{"source": "hotline_12345", "source_id": f"A{i}", "category": "dispute", "text": "噪音扰民",
-                 "lon": points.iloc[i].x, "lat": points.iloc[i].y, "grid_code": grids["code"].iloc[i],
-                 "community_code": grids["parent_code"].iloc[i], "state": state, "priority": "normal",
-                 "reported_at": now - timedelta(hours=2), "version": 1, "rework_count": 0,
-                 "supervised": False, "assignee_kind": "worker" if i else None,
-                 "assignee_id": "W001" if i else None,
-                 "dispatched_at": now - timedelta(hours=1) if i else None,
-                 "close_due": now + timedelta(days=2)}
-                for i, state in enumerate(("reported", "dispatched"))]
-        base = {"source": "hotline_12345", "text": "燃气味", "lon": points.iloc[0].x, "lat": points.iloc[0].y,
-                "grid_code": grids["code"].iloc[0], "community_code": grids["parent_code"].iloc[0],
-                "priority": "normal", "reported_at": now - timedelta(hours=1), "version": 1, "rework_count": 0,
-                "supervised": False, "assignee_kind": "worker", "assignee_id": "W001"}
-        rows.append({**base, "source_id": "A2", "category": "request", "state": "registered",
-                     "registered_at": now - timedelta(minutes=50)})
-        rows.append({**base, "source_id": "A3", "category": "emergency", "state": "accepted",
-                     "dispatched_at": now - timedelta(minutes=40), "accepted_at": now - timedelta(minutes=30),
-                     "close_due": now + timedelta(days=1)})
-        return rows
-
-    engine = case_store(tmp_path, monkeypatch, rows_for)
-    with Session(engine) as session, session.begin():
-        session.add_all([
-            Worker(id="W001", name="张伟", role="worker", grid_code=GRID_A, community_code=COMMUNITY_A, active=True),
-            Worker(id="W002", name="李娜", role="worker", grid_code=GRID_B, community_code=COMMUNITY_B, active=True),
-            Worker(id="C001", name="王强", role="chief", community_code=COMMUNITY_A, active=True),
-            Department(name="应急管理", active=True),
-            Department(name="住建", active=True),
-        ])
-    yield engine
-    engine.dispose()
-    st.cache_data.clear()
-    st.cache_resource.clear()
 
 
 def _panel(case_id: int, *, role: str) -> AppTest:
@@ -85,13 +34,13 @@ def _case(engine, case_id: int):
         return case.state, case.version, [(e.action, e.actor, e.to_state) for e in events]
 
 
-def test_commander_registers_a_reported_case(store) -> None:
+def test_commander_registers_a_reported_case(actions_store) -> None:
     at = _panel(1, role="commander")
     register = at.button(key="cm_act_register_1_1")
     assert register.label == "立案"
     register.click().run()
     assert not at.exception, at.exception
-    state, version, events = _case(store, 1)
+    state, version, events = _case(actions_store, 1)
     assert (state, version) == ("registered", 2)
     assert ("register", "commander", "registered") in events
     assert any("立案" in s.value for s in at.success)
@@ -100,19 +49,19 @@ def test_commander_registers_a_reported_case(store) -> None:
     assert any(m.value.startswith("**#1 ·") and m.value.endswith("· 已立案**") for m in at.markdown)
 
 
-def test_leader_sees_only_supervise_and_it_changes_no_state(store) -> None:
+def test_leader_sees_only_supervise_and_it_changes_no_state(actions_store) -> None:
     at = _panel(1, role="leader")
     keys = [b.key for b in at.button if b.key and b.key.startswith("cm_act_")]
     assert keys == ["cm_act_supervise_1_1"]
     at.button(key="cm_act_supervise_1_1").click().run()
     assert not at.exception, at.exception
-    state, version, events = _case(store, 1)
+    state, version, events = _case(actions_store, 1)
     assert state == "reported"
     assert version == 2
     assert ("supervise", "leader", "reported") in events
 
 
-def test_commander_has_no_action_of_the_assigned_worker(store) -> None:
+def test_commander_has_no_action_of_the_assigned_worker(actions_store) -> None:
     at = _panel(2, role="commander")
     keys = [b.key for b in at.button if b.key and b.key.startswith("cm_act_")]
     assert "cm_act_accept_2_1" not in keys
@@ -120,7 +69,7 @@ def test_commander_has_no_action_of_the_assigned_worker(store) -> None:
 
 
 @pytest.mark.parametrize(("worker_id", "can_accept"), [("W001", True), ("W999", False)])
-def test_worker_accepts_only_a_case_assigned_to_them(store, worker_id, can_accept) -> None:
+def test_worker_accepts_only_a_case_assigned_to_them(actions_store, worker_id, can_accept) -> None:
     from core import clock
     from tests.layers.sample import sample_hierarchy
 
@@ -140,16 +89,16 @@ def test_worker_accepts_only_a_case_assigned_to_them(store, worker_id, can_accep
     assert ("cm_act_accept_2_1" in keys) == can_accept
     if can_accept:
         at.button(key="cm_act_accept_2_1").click().run()
-        assert _case(store, 2)[0] == "accepted"
+        assert _case(actions_store, 2)[0] == "accepted"
 
 
-def test_void_needs_a_reason_shown_as_one_line_error(store) -> None:
+def test_void_needs_a_reason_shown_as_one_line_error(actions_store) -> None:
     at = _panel(1, role="commander")
     submit = next(b for b in at.button if b.label == "作废")
     submit.click().run()
     assert not at.exception, at.exception
     assert at.error and "reason is required" in at.error[0].value
-    assert _case(store, 1)[0] == "reported"
+    assert _case(actions_store, 1)[0] == "reported"
 
 
 def _as(role: str, area: str = "", worker_id: str | None = None) -> AppTest:
@@ -180,7 +129,7 @@ def _last_event(engine, case_id: int):
                                .order_by(CaseEvent.seq.desc())).first()
 
 
-def test_commander_picks_the_assignee_with_the_routed_default_preselected(store) -> None:
+def test_commander_picks_the_assignee_with_the_routed_default_preselected(actions_store) -> None:
     at = _panel(3, role="commander")
     picker = at.selectbox(key="cm_act_dispatch_3_1_assignee")
     labels = " | ".join(picker.options)  # AppTest lists the shown labels
@@ -193,13 +142,13 @@ def test_commander_picks_the_assignee_with_the_routed_default_preselected(store)
     next(b for b in at.button if b.label == "派遣").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    state, version, events = _case(store, 3)
+    state, version, events = _case(actions_store, 3)
     assert (state, version) == ("dispatched", 2)
-    event = _last_event(store, 3)
+    event = _last_event(actions_store, 3)
     assert event.action == "dispatch" and event.actor == "commander" and "to department 住建" in event.note
 
 
-def test_chief_picks_only_within_their_community(store) -> None:
+def test_chief_picks_only_within_their_community(actions_store) -> None:
     at = _open_case(_as("chief", COMMUNITY_A), 3)
     picker = at.selectbox(key="cm_act_dispatch_3_1_assignee")
     people = [o for o in picker.options if not o.startswith("部门")]
@@ -208,8 +157,8 @@ def test_chief_picks_only_within_their_community(store) -> None:
     picker.set_value("chief:C001")
     next(b for b in at.button if b.label == "派遣").click().run()
     assert not at.exception, at.exception
-    assert _case(store, 3)[0] == "dispatched"
-    assert "to chief C001" in _last_event(store, 3).note
+    assert _case(actions_store, 3)[0] == "dispatched"
+    assert "to chief C001" in _last_event(actions_store, 3).note
 
 
 def _add_fix(engine, minutes_ago: float, lon_shift: float = 0.001) -> tuple[float, float]:
@@ -224,60 +173,60 @@ def _add_fix(engine, minutes_ago: float, lon_shift: float = 0.001) -> tuple[floa
     return lon, lat
 
 
-def test_arrive_records_the_latest_gps_fix_and_its_distance(store) -> None:
+def test_arrive_records_the_latest_gps_fix_and_its_distance(actions_store) -> None:
     from store.models import Case
 
-    _add_fix(store, 40, lon_shift=0.01)  # too old: ignored
-    lon, lat = _add_fix(store, 3)
+    _add_fix(actions_store, 40, lon_shift=0.01)  # too old: ignored
+    lon, lat = _add_fix(actions_store, 3)
     at = _open_case(_as("worker", GRID_A, "W001"), 4)
     assert any("按最近定位记录到场" in c.value for c in at.caption)
     assert not at.number_input  # no manual position needed
     next(b for b in at.button if b.label == "到场").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    with Session(store) as session:
+    with Session(actions_store) as session:
         case = session.get(Case, 4)
         assert case.state == "on_site"
         assert (case.arrival_lon, case.arrival_lat) == pytest.approx((lon, lat))
         assert 50 < case.arrival_distance_m < 150  # 0.001° of longitude ≈ 91 m here
-    note = _last_event(store, 4).note
+    note = _last_event(actions_store, 4).note
     assert "GPS fix" in note and "m from the case" in note
     assert any("到场位置距案件" in c.value for c in at.caption)
 
 
-def test_arrive_without_a_recent_fix_asks_for_the_position(store) -> None:
+def test_arrive_without_a_recent_fix_asks_for_the_position(actions_store) -> None:
     from store.models import Case
 
-    _add_fix(store, 40)  # older than the 15-minute default
+    _add_fix(actions_store, 40)  # older than the 15-minute default
     at = _open_case(_as("worker", GRID_A, "W001"), 4)
     assert any("近 15 分钟内没有您的定位" in c.value for c in at.caption)
     submit = next(b for b in at.button if b.label == "到场")
     submit.click().run()  # nothing entered, "no GPS fix" not ticked
     assert not at.exception, at.exception
     assert at.error and "no GPS fix of W001" in at.error[0].value and "enter lon/lat" in at.error[0].value
-    assert _case(store, 4)[0] == "accepted"
-    with Session(store) as session:
+    assert _case(actions_store, 4)[0] == "accepted"
+    with Session(actions_store) as session:
         case = session.get(Case, 4)
         lon, lat = case.lon + 0.002, case.lat
     at.number_input(key="cm_act_arrive_4_1_lon").set_value(lon)
     at.number_input(key="cm_act_arrive_4_1_lat").set_value(lat)
     next(b for b in at.button if b.label == "到场").click().run()
     assert not at.exception, at.exception
-    assert _case(store, 4)[0] == "on_site"
-    note = _last_event(store, 4).note
+    assert _case(actions_store, 4)[0] == "on_site"
+    note = _last_event(actions_store, 4).note
     assert "entered by hand" in note and "no GPS fix in the last 15 min" in note
 
 
-def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(store) -> None:
+def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(actions_store) -> None:
     at = _open_case(_as("worker", GRID_A, "W001"), 4)
     at.checkbox(key="cm_act_arrive_4_1_nofix").check()
     next(b for b in at.button if b.label == "到场").click().run()
     assert not at.exception, at.exception
     from store.models import Case
 
-    assert _case(store, 4)[0] == "on_site"
-    assert "no GPS fix" in _last_event(store, 4).note
-    with Session(store) as session:
+    assert _case(actions_store, 4)[0] == "on_site"
+    assert "no GPS fix" in _last_event(actions_store, 4).note
+    with Session(actions_store) as session:
         case = session.get(Case, 4)
         assert case.arrived_at is not None  # the time is kept, no position or distance is made up
         assert (case.arrival_lon, case.arrival_lat, case.arrival_distance_m) == (None, None, None)
@@ -285,7 +234,7 @@ def test_arrive_with_no_gps_fix_at_all_is_noted_in_the_timeline(store) -> None:
     assert timeline.value["说明"].astype(str).str.contains("no GPS fix").any()
 
 
-def test_reassign_offers_everyone_but_the_current_assignee(store) -> None:
+def test_reassign_offers_everyone_but_the_current_assignee(actions_store) -> None:
     at = _panel(2, role="commander")  # case 2: dispatched to W001, in grid B
     picker = at.selectbox(key="cm_act_reassign_2_1_assignee")
     assert not any("W001" in o for o in picker.options)
@@ -293,12 +242,12 @@ def test_reassign_offers_everyone_but_the_current_assignee(store) -> None:
     next(b for b in at.button if b.label == "改派").click().run()
     assert not at.exception, at.exception
     assert not at.error, [e.value for e in at.error]
-    state, version, _ = _case(store, 2)
+    state, version, _ = _case(actions_store, 2)
     assert (state, version) == ("dispatched", 2)
-    assert "from worker W001 to worker W002" in _last_event(store, 2).note
+    assert "from worker W001 to worker W002" in _last_event(actions_store, 2).note
 
 
-def test_chief_cannot_reassign_outside_their_community(store) -> None:
+def test_chief_cannot_reassign_outside_their_community(actions_store) -> None:
     at = _open_case(_as("chief", COMMUNITY_A), 2)  # case 2 lies in community B
     assert not [b for b in at.button if b.label == "改派"]
     assert any("no case 2 in your area" in w.value for w in at.warning)  # not found, as if it did not exist
