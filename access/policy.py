@@ -39,7 +39,7 @@ CAPABILITIES: tuple[str, ...] = ("read_records", "read_aggregates", "unmask", "e
 REACHES: tuple[str, ...] = ("district", "area", "grid")
 
 _COMMAND_ACTIONS = frozenset({"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen",
-                              "close", "archive", "approve_extension", "refuse_extension"})
+                              "close", "archive", "approve_extension", "refuse_extension", "cohandle"})
 _FIELD_ACTIONS = frozenset({"accept", "return", "arrive", "handle", "request_extension"})
 _ALL_PAGES = frozenset(PAGES)
 #: Pages every role opens; the desk (派单台) is the dispatchers', the phone page (工作通) the workers'.
@@ -102,7 +102,7 @@ POLICY: dict[str, RolePolicy] = {
                    frozenset({"case", "household"}), "district"),
         RolePolicy("chief", "网格长", "Grid chief", "area", _COMMON_PAGES | {"desk"},
                    frozenset({"register", "dispatch", "reassign", "verify", "rework", "approve_extension",
-                              "refuse_extension", "supervise"}), False, _RECORD_CAPABILITIES,
+                              "refuse_extension", "supervise", "cohandle"}), False, _RECORD_CAPABILITIES,
                    frozenset({"case", "household"}), "area"),
         RolePolicy("worker", "网格员", "Grid worker", "grid", _COMMON_PAGES | {"field"}, _FIELD_ACTIONS, True,
                    _RECORD_CAPABILITIES | {"record_visits"}, frozenset({"household"}), None),

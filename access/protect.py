@@ -17,6 +17,7 @@ PERSONAL_FIELDS: dict[str, dict[str, str]] = {
     "case": {"reporter_name": "name", "reporter_phone": "phone"},
     "household": {"head_name": "name", "id_number": "id", "phone": "phone"},
     "visit": {"head_name": "name"},
+    "team_member": {"name": "name", "phone": "phone"},
 }
 #: Free-text fields scrubbed of phone and ID numbers.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {"case": ("text",), "visit": ("outcome",), "event": ("note",)}

@@ -52,6 +52,7 @@ FIELD_INPUTS: dict[str, str] = {
     "satisfaction": "satisfaction",
     "until": "until",
     "photos": "photos",
+    "member_id": "team_member",
     "level": "system",  # escalate: taken by the scheduled job, never from a form
     "to": "system",
 }
@@ -112,6 +113,8 @@ ACTIONS: dict[str, Action] = {
         _a("approve_extension", "批准延期", "Approve extension", _WORKING_STATES, None),
         _a("refuse_extension", "驳回延期", "Refuse extension", _WORKING_STATES, None),
         _a("supervise", "督办", "Supervise", constants.OPEN_STATES, None),
+        _a("cohandle", "协办", "Add a co-handler", constants.OPEN_STATES - {"reported", "voided"}, None,
+           required=("member_id",)),
         _a("escalate", "超期升级", "Escalate (overdue)", constants.OPEN_STATES, None, required=("level",),
            optional=("to",)),
     )

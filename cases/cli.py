@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
@@ -32,13 +33,15 @@ def _db_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _when(text: str) -> datetime:
-    for fmt in ("%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-    msg = f"{text!r} is not a date; write 2026-11-16 or '2026-11-16 09:30'"
-    raise argparse.ArgumentTypeError(msg)
+    """A date or ISO 8601 time; one with a zone is turned into the district's local time."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        msg = f"{text!r} is not a date; write 2026-11-16, '2026-11-16 09:30' or 2026-11-16T09:30+08:00"
+        raise argparse.ArgumentTypeError(msg) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(constants.LOCAL_TIMEZONE)).replace(tzinfo=None)
+    return moment
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     kpi.add_argument("--until", type=_when, help="reported before")
     kpi.add_argument("--rank-by", default="on_time_rate")
     kpi.add_argument("--json", action="store_true")
+
+    work = sub.add_parser("workload", help="open, overdue, closed this week, handling time and visits due")
+    _db_option(work)
+    work.add_argument("--by", default="worker", choices=["worker", "grid", "community"])
+    work.add_argument("--out", type=Path, required=True, help="CSV to write")
+    work.add_argument("--at", type=_when, default=None, help="time of evaluation (default now), e.g. 2026-11-20T12:00")
 
     seed = sub.add_parser("seed-demo", help="load the demo district's workers and cases (idempotent)")
     _db_option(seed)
@@ -342,6 +351,27 @@ def _cmd_seed(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
+def _cmd_workload(args: argparse.Namespace, out: Out) -> int:
+    from access.database import read_session
+    from cases.queries import district_scope
+    from core import clock
+    from core.spreadsheet import write_table
+    from metrics.workload import balance, workload_table
+
+    at = args.at or clock.now()
+    engine = _engine(args, create=False)
+    try:
+        with read_session(engine) as session:
+            table = workload_table(session, district_scope(), by=args.by, at=at)
+            workers = table if args.by == "worker" else workload_table(session, district_scope(), by="worker", at=at)
+    finally:
+        engine.dispose()
+    write_table(table, args.out, fmt="csv")
+    out(f"{args.out}: {len(table)} {args.by} rows at {at:%Y-%m-%d %H:%M}")
+    out(balance(workers["open"]).line())
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
     "migrate": _cmd_migrate,
     "import": _cmd_import,
@@ -349,6 +379,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Out], int]] = {
     "show": _cmd_show,
     "kpi": _cmd_kpi,
     "seed-demo": _cmd_seed,
+    "workload": _cmd_workload,
 }
 
 

@@ -28,6 +28,7 @@ from core.settings import Settings, load_settings
 from intake.photos import prepare_photos
 from store.models import CasePhoto
 from workforce.positions import latest_fix
+from workforce.teams import add_cohandler, check_member
 
 
 def _assigned_to(case: Any, actor: Scope) -> bool:
@@ -135,6 +136,7 @@ def act(
         who = f"{actor.role} ({actor.username or 'anonymous'})"
         own = " (only on cases assigned to them)" if role_policy(actor.role).own_cases_only else ""
         raise PermissionDenied(f"role {who} may not {action} case {case.id}{own}")
+    member = check_member(session, actor, fields["member_id"]) if action == "cohandle" else None
     if action in ("dispatch", "reassign") and fields.get("assignee_kind"):
         check_assignee(session, actor, fields["assignee_kind"], fields.get("assignee_id") or "",
                        community_streets=community_streets)
@@ -148,6 +150,8 @@ def act(
     after = transition(session, case.id, action, actor=actor.username or actor.role,
                        expected_version=expected_version, at=at, note=text, lon=lon, lat=lat,
                        metric_crs=settings.metric_crs, **fields)
+    if member is not None:
+        add_cohandler(session, case.id, member, by=actor.username or actor.role, at=at)
     session.add_all(CasePhoto(case_id=case.id, event_seq=after.version, taken_by=actor.username or actor.role, at=at,
                               filename=p.filename, width=p.width, height=p.height, image=p.jpeg,
                               thumbnail=p.thumbnail) for p in photos)

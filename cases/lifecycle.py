@@ -147,6 +147,10 @@ def _effect_escalate(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str,
     return f"escalated{to} (level {level})"
 
 
+def _effect_cohandle(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
+    return f"co-handler {f['member_id']}"
+
+
 def _effect_supervise(case: Case, at: datetime, f: dict[str, Any], ctx: dict[str, Any]) -> str:
     case.supervised = True
     return ""
@@ -209,6 +213,7 @@ _EFFECTS: dict[str, Callable[..., str]] = {
     "refuse_extension": _effect_extension_decision(False),
     "supervise": _effect_supervise,
     "escalate": _effect_escalate,
+    "cohandle": _effect_cohandle,
 }
 
 

@@ -241,6 +241,18 @@ ARRIVAL_FIX_MAX_AGE_MINUTES = 15
 #: Above this many matching cases the command map shows per-grid totals instead of points.
 POINT_LIMIT = 5_000
 
+# --- Five teams joining the grids (五团进网) --------------------------------------------------------
+TEAMS: dict[str, Label] = {
+    team.key: team
+    for team in (
+        Label("party", "党员先锋团", "Party members' vanguard"),
+        Label("deputies", "人大代表团", "People's deputies"),
+        Label("volunteers", "志愿服务团", "Volunteers"),
+        Label("property", "物业帮办团", "Property managers"),
+        Label("social", "社工义工团", "Social workers"),
+    )
+}
+
 # --- Workloads and suggestions -----------------------------------------------------------------
 #: A grid worker is overloaded above this many times the mean of open cases over grid workers.
 OVERLOAD_RATIO = 1.5

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from access import accounts
 from core import constants
 from core.csvfile import read_csv_cells
+from demo.teams import seed_teams
 from geo.areas import grid_parents
 from registry.imports import VISIT_HEADERS, load_households, load_visits
 from store.models import User, WorkerTrack
@@ -126,6 +127,7 @@ def seed_people(session: Session, demo_dir: Path, *, hierarchy_path: Path, now: 
                                           actor="seed-demo", now=now)
     added["visits"] = load_visits(session, demo_dir / "visits.csv", actor="seed-demo", now=now,
                                   metric_crs=metric_crs, month_shift=month_shift)
+    added["team_members"] = seed_teams(session, parents)
     added["worker_tracks"] = 0
     if session.scalar(select(WorkerTrack.id).limit(1)) is None:  # tracks move with the day: load once
         added["worker_tracks"] = load_tracks(session, demo_dir / "tracks.csv", worker_grids=worker_grids,

@@ -22,6 +22,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from cases import deadlines, routing
+from cases.escalation import escalate_overdue
 from cases.lifecycle import apply
 from core import clock
 from core.constants import Sla
@@ -253,7 +254,7 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
         existing = session.scalar(select(func.count()).select_from(Case)) or 0
     if existing and not force:
         people = _seed_people(engine, demo_dir, hierarchy, now, log)
-        return f"store already has {existing} cases; nothing to do{people}"
+        return f"store already has {existing} cases; nothing to do{people}{_escalate(engine, now)}"
     if not hierarchy.is_file():
         raise InputError(str(hierarchy), "demo hierarchy missing",
                          f"build it: python -m geo build ... --out {hierarchy} (see the Makefile's demo target)")
@@ -288,7 +289,13 @@ def seed_demo(engine: Engine, *, demo_dir: Path | None = None, force: bool = Fal
     people = _seed_people(engine, demo_dir, hierarchy, now, log)
     spread = ", ".join(f"{k} {v}" for k, v in sorted(states.items(), key=lambda kv: -kv[1]))
     return (f"seeded {result.added} cases ({result.unrouted} unrouted, {result.rejected} rejected, "
-            f"{result.duplicates} duplicates): {spread}{people}")
+            f"{result.duplicates} duplicates): {spread}{people}{_escalate(engine, now)}")
+
+
+def _escalate(engine: Engine, now: datetime) -> str:
+    """Escalate the demo's overdue cases now (the app's scheduled job then finds only new ones)."""
+    taken = escalate_overdue(engine, now)
+    return f"; {taken} overdue cases escalated" if taken else ""
 
 
 def _seed_people(engine: Engine, demo_dir: Path, hierarchy: Path, now: datetime, log: Callable[[str], None]) -> str:

@@ -30,6 +30,7 @@ from metrics.coverage import visit_coverage
 from metrics.kpi import kpi_table
 from registry.queries import list_visits
 from workforce.queries import worker_positions
+from workforce.teams import team_members
 
 #: Time windows of the filter, in days back from today's midnight (None: no lower bound).
 WINDOWS: dict[str, int | None] = {"today": 0, "7d": 6, "30d": 29, "90d": 89, "all": None}
@@ -153,7 +154,8 @@ def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData,
     Returns
     -------
     dict
-        ``workers`` (staff numbers with their last fix), ``open`` and ``overdue`` (within the
+        ``workers`` (staff numbers with their last fix), ``teams`` (the grid's five-team helpers,
+        masked), ``open`` and ``overdue`` (within the
         filter), ``open_cases`` (rows), ``coverage`` (four-visit coverage of the latest month
         with visits in this grid, or None) and ``coverage_period`` (``YYYY-MM``).
     """
@@ -171,6 +173,7 @@ def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData,
     value = None if row.empty or pd.isna(row["coverage"].iloc[0]) else float(row["coverage"].iloc[0])
     return {
         "workers": workers,
+        "teams": team_members(session, scope, grid_code=str(grid_code)) if scope.records_allowed else pd.DataFrame(),
         "open": len(grid_open),
         "overdue": int((grid_open["due"] == "overdue").sum()) if len(grid_open) else 0,
         "open_cases": grid_open,

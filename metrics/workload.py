@@ -149,4 +149,5 @@ def workload_table(session: Session, scope: Scope, *, by: str = "worker", at: da
     table["visits_due"] = visits.reindex(codes)
     counts = ["open", "overdue", "closed_week", "visits_due"]
     table[counts] = table[counts].fillna(0).astype(int)
+    table["mean_handling_h"] = table["mean_handling_h"].astype(float).round(2)
     return table.rename_axis("code").reset_index()[list(WORKLOAD_COLUMNS)]

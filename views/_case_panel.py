@@ -25,12 +25,13 @@ from cases.actions import ACTIONS
 from cases.queries import CaseView
 from cases.routing import RuleSet, load_rules
 from core import clock
-from core.constants import CATEGORIES, SATISFACTION, STATES
+from core.constants import CATEGORIES, SATISFACTION, STATES, TEAMS
 from core.errors import GridCommandError
 from core.i18n import t
 from core.settings import Settings
 from views._auth import md_escape
 from workforce.positions import Fix, latest_fix
+from workforce.teams import team_members
 
 
 @dataclass
@@ -119,8 +120,17 @@ def _photos_input(ctx: PanelContext, key: str, _data: Any) -> dict[str, Any]:
     return {"photos": [(f.name, f.getvalue()) for f in files]} if files else {}
 
 
+def _team_member_input(ctx: PanelContext, key: str, members: Any) -> dict[str, Any]:
+    labels = {row.id: f"{TEAMS[row.team].text(ctx.language) if row.team in TEAMS else row.team} {row.name}"
+              for row in members.itertuples()} if members is not None else {}
+    choice = st.selectbox(t("teams_title", ctx.language), list(labels), format_func=lambda k: labels.get(k, k),
+                          key=f"{key}_member", index=None, placeholder=t("assignee_pick", ctx.language))
+    return {"member_id": choice} if choice else {}
+
+
 _INPUTS: dict[str, Callable[[PanelContext, str, Any], dict[str, Any]]] = {
     "photos": _photos_input,
+    "team_member": _team_member_input,
     "assignee": _assignee_input,
     "position": _position_input,
     "reason": _reason_input,
@@ -136,6 +146,8 @@ def _input_data(session: Session, ctx: PanelContext, case: CaseView, action: str
     if "assignee" in inputs:
         data["assignee"] = assignees.picker(session, ctx.scope, case, rules=_routing_rules(ctx.settings),
                                             community_streets=ctx.community_streets, action=action)
+    if "team_member" in inputs:
+        data["team_member"] = team_members(session, ctx.scope, grid_code=case.grid_code)
     if "position" in inputs:
         data["position"] = latest_fix(session, ctx.scope, ctx.scope.worker_id or "", now=clock.now(),
                                       max_age_minutes=ctx.settings.arrival_fix_max_age_minutes)

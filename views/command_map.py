@@ -20,7 +20,7 @@ from streamlit_folium import st_folium
 
 from cases.queries import CaseFilter
 from core import clock
-from core.constants import CATEGORIES, POINT_LIMIT, SOURCES, STATES
+from core.constants import CATEGORIES, POINT_LIMIT, SOURCES, STATES, TEAMS
 from core.errors import GridCommandError
 from core.i18n import t
 from geo.areas import community_streets, grid_at
@@ -144,6 +144,13 @@ def grid_panel(session: Session, grid_code: str, data: command.MapData) -> None:
               "–" if cov is None else f"{100 * cov:.0f}%")
     workers = info["workers"]
     st.write(f"{t('grid_worker', language)}: " + (", ".join(workers["worker_id"].astype(str)) if len(workers) else "—"))
+    teams = info["teams"]
+    st.caption(t("teams_title", language))
+    if len(teams):
+        for row in teams.itertuples():
+            st.text(f"{TEAMS[row.team].text(language) if row.team in TEAMS else row.team} {row.name} {row.phone or ''}")
+    else:
+        st.text(t("teams_none", language))
 
 
 def _announce_new_emergencies(data: command.MapData, alert_box: Any) -> None:

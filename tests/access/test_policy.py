@@ -19,13 +19,13 @@ from core.errors import InputError, PermissionDenied
 EXPECTED = {
     "admin": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits", "audit-log"},
               {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
-               "archive", "approve_extension", "refuse_extension"}, "district"),
+               "archive", "approve_extension", "refuse_extension", "cohandle"}, "district"),
     "commander": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits"},
                   {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
-                   "archive", "approve_extension", "refuse_extension", "supervise"}, "district"),
+                   "archive", "approve_extension", "refuse_extension", "supervise", "cohandle"}, "district"),
     "chief": ("area", True, {"hierarchy", "command", "desk", "kpi", "visits"},
               {"register", "dispatch", "reassign", "verify", "rework", "approve_extension", "refuse_extension",
-               "supervise"}, "area"),
+               "supervise", "cohandle"}, "area"),
     "worker": ("grid", True, {"hierarchy", "command", "field", "kpi", "visits"},
                {"accept", "return", "arrive", "handle", "request_extension"}, None),
     "leader": ("district", False, {"hierarchy", "command", "kpi", "visits"}, {"supervise"}, None),
@@ -94,15 +94,15 @@ WORKER_2 = Scope("worker", area_codes="G1", username="w2", worker_id="W2")
     ("reported", WORKER_1, []),
     ("reported", CHIEF, ["register", "supervise"]),
     ("reported", LEADER, ["supervise"]),
-    ("registered", CHIEF, ["dispatch", "supervise"]),
+    ("registered", CHIEF, ["dispatch", "supervise", "cohandle"]),
     ("dispatched", WORKER_1, ["return", "accept", "request_extension"]),
     ("dispatched", WORKER_2, []),
-    ("dispatched", CHIEF, ["reassign", "supervise"]),
-    ("returned", CHIEF, ["dispatch", "supervise"]),
+    ("dispatched", CHIEF, ["reassign", "supervise", "cohandle"]),
+    ("returned", CHIEF, ["dispatch", "supervise", "cohandle"]),
     ("accepted", WORKER_1, ["arrive", "request_extension"]),
     ("on_site", WORKER_1, ["handle", "request_extension"]),
-    ("handled", CHIEF, ["verify", "rework", "supervise"]),
-    ("verified", COMMANDER, ["follow_up", "supervise"]),
+    ("handled", CHIEF, ["verify", "rework", "supervise", "cohandle"]),
+    ("verified", COMMANDER, ["follow_up", "supervise", "cohandle"]),
     ("closed", COMMANDER, ["archive"]),
     ("closed", LEADER, []),
     ("archived", ADMIN, []),
@@ -142,3 +142,5 @@ def test_forms_are_generated_from_the_action_table():
     assert ACTIONS["follow_up"].inputs == ("satisfaction",)
     assert ACTIONS["request_extension"].inputs == ("until",)
     assert ACTIONS["accept"].inputs == ()
+    assert ACTIONS["cohandle"].inputs == ("team_member",)
+    assert ACTIONS["handle"].inputs == ("photos",)

@@ -97,3 +97,24 @@ def test_balance_gini_and_overload(loads):
 def test_gini_edges():
     assert gini([]) == 0.0 and gini([0, 0, 0]) == 0.0 and gini([5, 5, 5]) == 0.0
     assert gini([0, 0, 10]) == pytest.approx(2 / 3)  # (n - 1) / n when one carries all
+
+
+def test_the_command_line_writes_the_table_and_ends_with_the_balance(loads, tmp_path):
+    import csv
+
+    from cases.cli import main
+
+    lines: list[str] = []
+    out = tmp_path / "workload.csv"
+    assert main(["workload", "--db", loads.url, "--by", "worker", "--out", str(out), "--at", AT.isoformat()],
+                out=lines.append) == 0
+    assert lines[-1] == f"gini={0.5:.4f} max_over_mean={2.25:.4f}"
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = {r["code"]: r for r in csv.DictReader(f)}
+    assert list(next(iter(rows.values())))[:6] == ["code", "open", "overdue", "closed_week", "mean_handling_h",
+                                                   "visits_due"]
+    assert (rows["W001"]["open"], rows["W001"]["overdue"], rows["W001"]["mean_handling_h"]) == ("3", "1", "10.0")
+    lines.clear()
+    assert main(["workload", "--db", loads.url, "--by", "grid", "--out", str(out), "--at",
+                 (AT - timedelta(hours=8)).isoformat() + "Z"], out=lines.append) == 0  # 04:00Z is 12:00 local
+    assert lines[-1].startswith("gini=")

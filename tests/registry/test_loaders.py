@@ -158,10 +158,11 @@ def test_seed_demo_district(people_store, demo_with_hierarchy):
     assert added["accounts"] == len(DEMO_ACCOUNTS)
     assert added["households"] == n_households and added["visits"] == n_visits
     assert added["worker_tracks"] > 0
+    assert 2 * 40 <= added["team_members"] <= 3 * 40  # two or three helpers in each of the first 40 grids
     settings = replace(Settings(), lockout_failures=5)
     with people_store.Session() as session, session.begin():
         assert seed_people(session, demo, hierarchy_path=hierarchy, now=T0) == {
-            "accounts": 0, "households": 0, "visits": 0, "worker_tracks": 0}
+            "accounts": 0, "households": 0, "visits": 0, "team_members": 0, "worker_tracks": 0}
         for account in DEMO_ACCOUNTS:
             result = accounts.authenticate(session, account.username, account.password, T0, settings=settings)
             assert result.ok and result.user.role == account.role
