@@ -29,6 +29,7 @@ from geo.areas import grid_codes_under
 from metrics.coverage import visit_coverage
 from metrics.kpi import kpi_table
 from registry.queries import list_visits
+from workforce.patrol import stored_week_coverage
 from workforce.queries import worker_positions
 from workforce.teams import team_members
 
@@ -148,7 +149,8 @@ def _per_1000_buildings(data: MapData, buildings: gpd.GeoDataFrame | None) -> pd
     return (cases.reindex(per_grid.index, fill_value=0.0) / per_grid * 1000.0).dropna()
 
 
-def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData, now: datetime) -> dict[str, Any]:
+def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData, now: datetime,
+               hierarchy: Mapping[str, gpd.GeoDataFrame] | None = None) -> dict[str, Any]:
     """What the panel of one clicked grid shows.
 
     Returns
@@ -157,7 +159,9 @@ def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData,
         ``workers`` (staff numbers with their last fix), ``teams`` (the grid's five-team helpers,
         masked), ``open`` and ``overdue`` (within the
         filter), ``open_cases`` (rows), ``coverage`` (four-visit coverage of the latest month
-        with visits in this grid, or None) and ``coverage_period`` (``YYYY-MM``).
+        with visits in this grid, or None), ``coverage_period`` (``YYYY-MM``) and ``patrol`` (the
+        share of the grid's buildings patrolled this ISO week, ``workforce.patrol``; None without
+        ``hierarchy`` or for aggregate-only roles).
     """
     grid_open = data.open_rows.loc[data.open_rows["grid_code"].astype(str) == str(grid_code)]
     workers = pd.DataFrame()
@@ -179,4 +183,15 @@ def grid_panel(session: Session, scope: Scope, grid_code: str, *, data: MapData,
         "open_cases": grid_open,
         "coverage": value,
         "coverage_period": period,
+        "patrol": _patrol(session, scope, grid_code, hierarchy, now),
     }
+
+
+def _patrol(session: Session, scope: Scope, grid_code: str, hierarchy: Mapping[str, gpd.GeoDataFrame] | None,
+            now: datetime) -> float | None:
+    if hierarchy is None or not scope.records_allowed or "buildings" not in hierarchy:
+        return None
+    one = {"grids": hierarchy["grids"].loc[hierarchy["grids"]["code"].astype(str) == str(grid_code)],
+           "buildings": hierarchy["buildings"]}
+    table, _ = stored_week_coverage(session, scope, one, now.strftime("%G-W%V"))
+    return float(table["coverage"].iloc[0]) if len(table) else None

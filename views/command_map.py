@@ -132,16 +132,18 @@ def case_list(rows: pd.DataFrame) -> None:
 
 def grid_panel(session: Session, grid_code: str, data: command.MapData) -> None:
     """The clicked grid: open and overdue cases, four-visit coverage, its worker(s)."""
-    info = command.grid_panel(session, scope, grid_code, data=data, now=now)
+    info = command.grid_panel(session, scope, grid_code, data=data, now=now, hierarchy=hierarchy)
     name = _names("grids").get(grid_code, grid_code)
     st.markdown(f"**{t('grid_panel', language)} · {md_escape(name)}**")
     st.caption(grid_code)
     a, b = st.columns(2)
     a.metric(t("kpi_open", language), info["open"])
     b.metric(t("kpi_overdue", language), info["overdue"])
-    cov = info["coverage"]
-    st.metric(f"{t('visit_coverage', language)} ({info['coverage_period']})",
-              "–" if cov is None else f"{100 * cov:.0f}%")
+    cov, patrol = info["coverage"], info["patrol"]
+    a, b = st.columns(2)
+    a.metric(f"{t('visit_coverage', language)} ({info['coverage_period']})",
+             "–" if cov is None else f"{100 * cov:.0f}%")
+    b.metric(t("patrol_coverage_week", language), "–" if patrol is None else f"{100 * patrol:.0f}%")
     workers = info["workers"]
     st.write(f"{t('grid_worker', language)}: " + (", ".join(workers["worker_id"].astype(str)) if len(workers) else "—"))
     teams = info["teams"]

@@ -7,6 +7,7 @@ decisions and supervision), workloads from :mod:`metrics.workload`, the map from
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,7 @@ from metrics.workload import balance, overloaded, workload_table
 from views import _data
 from views._auth import require_page
 from views._state import lang, settings
+from workforce.patrol import stored_week_coverage
 
 user = require_page("desk")
 scope, language, cfg = user.scope, lang(), settings()
@@ -128,6 +130,18 @@ st.dataframe(pd.DataFrame({
     **{t(f"wl_{c}", language): loads[c] for c in ("open", "overdue", "closed_week", "mean_handling_h", "visits_due")},
     t("desk_overloaded", language): loads["code"].map(lambda c: t("desk_overloaded", language) if c in heavy else ""),
 }), hide_index=True, width="stretch")
+st.subheader(t("desk_patrol", language))
+weeks = [(now - timedelta(days=7 * k)).strftime("%G-W%V") for k in range(4)]
+week = st.selectbox(t("desk_week", language), weeks, key="desk_patrol_week")
+with read_session(engine) as session:
+    patrol, checked = stored_week_coverage(session, scope, hierarchy, week, metric_crs=cfg.metric_crs)
+st.caption(t("desk_patrol_checks", language, gaps=checked.gaps, impossible=checked.impossible))
+st.dataframe(pd.DataFrame({
+    t("kpi_level_grid", language): patrol["grid_code"],
+    t("patrol_buildings", language): patrol["buildings"],
+    t("patrol_covered", language): patrol["covered"],
+    t("patrol_coverage", language): (100 * patrol["coverage"]).round(0).astype(int).astype(str) + " %",
+}), hide_index=True, width="stretch", height=240)
 st.caption(t("desk_load_map", language))
 basemap = build_basemap(cfg.basemap)
 values = per_grid.set_index(per_grid["code"].astype(str))["open"].astype(float)

@@ -10,6 +10,7 @@ usable fix that week have coverage 0.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,10 +18,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from sqlalchemy.orm import Session
 
+from access.scope import Scope
 from core import constants
 from core.errors import InputError
 from geo.distance import step_distances_m, to_metric
+from workforce.queries import worker_track_window
 
 #: Columns of the coverage table, one row per grid.
 COVERAGE_COLUMNS: tuple[str, ...] = ("grid_code", "buildings", "covered", "coverage", "fixes")
@@ -136,3 +140,24 @@ def _fixes_per_grid(grids_metric: gpd.GeoDataFrame, points: np.ndarray) -> pd.Se
     codes = grids_metric["code"].astype(str).to_numpy()[grid_index]
     one_grid = pd.Series(codes, index=point_index).groupby(level=0).first()  # a point on a shared edge: once
     return one_grid.value_counts()
+
+
+def stored_week_coverage(session: Session, scope: Scope, hierarchy: Mapping[str, gpd.GeoDataFrame], week: str, *,
+                         radius_m: float = RADIUS_M,
+                         metric_crs: str = constants.DEFAULT_METRIC_CRS) -> tuple[pd.DataFrame, TrackCheck]:
+    """Patrol coverage per grid of the caller's area for one ISO week, from the fixes in the store.
+
+    Returns
+    -------
+    (pandas.DataFrame, TrackCheck)
+        The table of :func:`patrol_coverage` (grids of the caller's scope) and the checked fixes.
+    """
+    start, end = iso_week(week)
+    fixes = worker_track_window(session, scope, since=start, until=end)
+    checked = check_tracks(fixes, metric_crs=metric_crs)
+    grids = hierarchy["grids"]
+    mine = grids.loc[[scope.allows(grid_code=str(code), community_code=str(parent))
+                      for code, parent in zip(grids["code"], grids["parent_code"], strict=True)]]
+    buildings = hierarchy["buildings"]
+    inside = buildings.loc[buildings["parent_code"].astype(str).isin(set(mine["code"].astype(str)))]
+    return patrol_coverage(inside, mine, checked.usable, radius_m=radius_m, metric_crs=metric_crs), checked

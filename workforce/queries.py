@@ -103,3 +103,24 @@ def positions_with_tracks(session: Session, scope: Scope, *,
             tracks.append(worker_track(session, scope, str(row.worker_id), since=day, until=day + timedelta(days=1)))
     track = pd.concat(tracks, ignore_index=True) if tracks else pd.DataFrame(columns=list(TRACK_COLUMNS))
     return positions, track
+
+
+def worker_track_window(session: Session, scope: Scope, *, since: datetime, until: datetime) -> pd.DataFrame:
+    """Every worker's fixes in ``[since, until)`` inside the caller's scope, by worker and time.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``worker_id``, ``at``, ``lon``, ``lat`` (EPSG:4490 degrees).
+
+    Raises
+    ------
+    core.errors.PermissionDenied
+        For aggregate-only roles.
+    """
+    scope.require_records()
+    columns = ("worker_id", "at", "lon", "lat")
+    query = (select_columns(WorkerTrack, columns)
+             .where(scope.clause(WorkerTrack), WorkerTrack.at >= since, WorkerTrack.at < until)
+             .order_by(WorkerTrack.worker_id, WorkerTrack.at))
+    return rows_frame(session, query, columns)

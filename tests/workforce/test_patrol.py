@@ -161,3 +161,26 @@ def test_command_line_writes_the_table_and_reports_on_stderr(layers, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "workforce", "patrol", "--tracks", str(broken), "--week", "2026-W27",
                           "--out", str(out), "--hierarchy", str(hierarchy)], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "broken.csv" in bad.stderr
+
+
+def test_the_stored_fixes_of_a_week_give_the_same_coverage(layers, store):
+    from sqlalchemy import delete
+
+    from access.scope import Scope
+    from store.models import WorkerTrack
+    from workforce.patrol import stored_week_coverage
+
+    with store.engine.begin() as conn:
+        conn.execute(delete(WorkerTrack.__table__))
+    with store.Session() as s, s.begin():
+        for r in _fixes(layers).itertuples():
+            s.add(WorkerTrack(worker_id=r.worker_id, at=r.at, lon=r.lon, lat=r.lat, grid_code="G1",
+                              community_code="C", street_code="S"))
+    with store.Session() as s:
+        table, checked = stored_week_coverage(s, Scope(role="commander", username="duty"), layers, "2026-W27",
+                                              metric_crs=METRIC)
+        empty, _ = stored_week_coverage(s, Scope(role="commander", username="duty"), layers, "2026-W28",
+                                        metric_crs=METRIC)
+    assert dict(zip(table["grid_code"], table["covered"], strict=True)) == {"G1": 2, "G2": 1, "G3": 0}
+    assert (checked.gaps, checked.impossible) == (1, 1)
+    assert empty["covered"].sum() == 0
