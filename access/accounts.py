@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from access import audit
 from access.passwords import (
@@ -213,6 +214,13 @@ def authenticate(
 ) -> SignIn:
     """Check a sign-in attempt, count failures, lock the account after too many; audited.
 
+    The attempt is counted before the password is checked, in one atomic statement
+    (:func:`_claim_attempt`), so however many attempts arrive at once (threads, processes,
+    servers), at most ``lockout_failures`` wrong passwords are ever checked before the account
+    locks; later attempts are refused as locked without checking the password. A right password
+    takes its count back. The claimed row stays locked until the caller's transaction ends, so
+    attempts on one account queue behind each other (on SQLite: behind the store's write lock).
+
     Parameters
     ----------
     session : Session
@@ -238,31 +246,19 @@ def authenticate(
         audit.record(session, actor=typed or "(empty)", action="sign_in_failed", at=now,
                      target_kind="user", target_id=typed, detail={"reason": "unknown user"}, ip=ip)
         return SignIn(ok=False, reason="bad_credentials")
-    if user.locked_until is not None and now < user.locked_until:
+    attempt = _claim_attempt(session, user, now)
+    if attempt is None:  # locked: refused without checking the password
+        session.refresh(user, ["failed_attempts", "locked_until"])
         audit.record(session, actor=user.username, action="sign_in_locked", at=now, target_kind="user",
-                     target_id=user.username, detail={"locked_until": user.locked_until.isoformat()}, ip=ip)
-        return SignIn(ok=False, reason="locked", user=None, locked_until=user.locked_until)
-    if user.locked_until is not None:  # lock-out expired
-        user.locked_until = None
-        user.failed_attempts = 0
-    if not verify_password(user.password_hash, password):
-        user.failed_attempts = (user.failed_attempts or 0) + 1
-        left = settings.lockout_failures - user.failed_attempts
-        audit.record(session, actor=user.username, action="sign_in_failed", at=now, target_kind="user",
                      target_id=user.username,
-                     detail={"reason": "wrong password", "failed_attempts": user.failed_attempts}, ip=ip)
-        if left <= 0:
-            user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-            user.failed_attempts = 0
-            audit.record(session, actor=user.username, action="account_locked", at=now, target_kind="user",
-                         target_id=user.username,
-                         detail={"locked_until": user.locked_until.isoformat(),
-                                 "after_failures": settings.lockout_failures}, ip=ip)
-            session.flush()
-            return SignIn(ok=False, reason="locked", locked_until=user.locked_until)
-        session.flush()
-        return SignIn(ok=False, reason="bad_credentials", attempts_left=left)
+                     detail={"locked_until": user.locked_until.isoformat() if user.locked_until else None}, ip=ip)
+        return SignIn(ok=False, reason="locked", user=None, locked_until=user.locked_until)
+    if attempt > settings.lockout_failures:  # the limit was reached before (e.g. lowered since)
+        return _lock(session, user, now, settings, ip=ip)
+    if not verify_password(user.password_hash, password):
+        return _count_failure(session, user, attempt, now, settings, ip=ip)
     if user.disabled:
+        _set_attempts(session, user, attempt - 1)  # a right password is no failure
         audit.record(session, actor=user.username, action="sign_in_failed", at=now, target_kind="user",
                      target_id=user.username, detail={"reason": "disabled"}, ip=ip)
         return SignIn(ok=False, reason="disabled")
@@ -276,6 +272,70 @@ def authenticate(
                  target_id=user.username, ip=ip)
     session.flush()
     return SignIn(ok=True, reason="ok", user=user)
+
+
+def _claim_attempt(session: Session, user: User, now: datetime) -> int | None:
+    """Count one more sign-in attempt on ``user`` before its password is checked.
+
+    One ``UPDATE users SET failed_attempts = failed_attempts + 1 WHERE id = ... AND not locked
+    RETURNING failed_attempts``: the database serialises it (row lock on PostgreSQL, the write
+    lock on SQLite, both held to the end of the transaction), so every attempt gets its own
+    number. An expired lock-out is cleared (the count starts again at 1).
+
+    Returns
+    -------
+    int or None
+        The attempt's number in the current run of failures, or ``None`` while the account is
+        locked (nothing changed).
+    """
+    lock_over = and_(User.locked_until.is_not(None), User.locked_until <= now)
+    statement = (
+        update(User)
+        .where(User.id == user.id, or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(failed_attempts=case((lock_over, 1), else_=func.coalesce(User.failed_attempts, 0) + 1),
+                locked_until=None)
+        .returning(User.failed_attempts)
+        .execution_options(synchronize_session=False)
+    )
+    attempt = session.execute(statement).scalar_one_or_none()
+    if attempt is not None:
+        set_committed_value(user, "failed_attempts", attempt)
+        set_committed_value(user, "locked_until", None)
+    return attempt
+
+
+def _set_attempts(session: Session, user: User, value: int) -> None:
+    """Write the failure counter of ``user`` (its row is locked by :func:`_claim_attempt`)."""
+    session.execute(update(User).where(User.id == user.id).values(failed_attempts=value)
+                    .execution_options(synchronize_session=False))
+    set_committed_value(user, "failed_attempts", value)
+
+
+def _count_failure(session: Session, user: User, attempt: int, now: datetime, settings: Settings, *,
+                   ip: str | None) -> SignIn:
+    """Audit wrong password number ``attempt`` (already counted); lock the account at the limit."""
+    audit.record(session, actor=user.username, action="sign_in_failed", at=now, target_kind="user",
+                 target_id=user.username, detail={"reason": "wrong password", "failed_attempts": attempt}, ip=ip)
+    left = settings.lockout_failures - attempt
+    if left <= 0:
+        return _lock(session, user, now, settings, ip=ip)
+    session.flush()
+    return SignIn(ok=False, reason="bad_credentials", attempts_left=left)
+
+
+def _lock(session: Session, user: User, now: datetime, settings: Settings, *, ip: str | None) -> SignIn:
+    """Lock ``user`` for ``lockout_minutes`` from ``now`` and start its counter afresh; audited."""
+    locked_until = now + timedelta(minutes=settings.lockout_minutes)
+    session.execute(update(User).where(User.id == user.id).values(locked_until=locked_until, failed_attempts=0)
+                    .execution_options(synchronize_session=False))
+    set_committed_value(user, "locked_until", locked_until)
+    set_committed_value(user, "failed_attempts", 0)
+    audit.record(session, actor=user.username, action="account_locked", at=now, target_kind="user",
+                 target_id=user.username,
+                 detail={"locked_until": locked_until.isoformat(), "after_failures": settings.lockout_failures},
+                 ip=ip)
+    session.flush()
+    return SignIn(ok=False, reason="locked", locked_until=locked_until)
 
 
 def is_session_expired(last_activity: datetime | None, now: datetime, settings: Settings) -> bool:
