@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from access import cli as users_cli
+from cases.terminal import case_detail, case_summary, minute, number, percent, show_lines, table, text_or_none
 from core import constants
 from core.errors import GridCommandError, InputError
 
@@ -104,38 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], out: Out) -> None:
-    cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
-    widths = [max([_width(h)] + [_width(r[i]) for r in cells]) for i, h in enumerate(headers)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(v + " " * (w - _width(v)) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    out(line(list(headers)))
-    for row in cells:
-        out(line(row))
-
-
-def _t(value: datetime | None) -> str | None:
-    return value.strftime("%Y-%m-%d %H:%M") if value else None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
-
-
-def _num(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
-
-
 def _engine(args: argparse.Namespace, *, create: bool) -> Engine:
     from store import db
 
@@ -186,16 +154,6 @@ def _cmd_import(args: argparse.Namespace, out: Out) -> int:
     return 0
 
 
-def _case_summary(c: Any, now: datetime) -> dict[str, Any]:
-    from cases.deadlines import due_status
-
-    return {"id": c.id, "source": c.source, "source_id": c.source_id, "category": c.category,
-            "subcategory": c.subcategory, "state": c.state, "grid_code": c.grid_code,
-            "assignee": f"{c.assignee_kind}:{c.assignee_id}" if c.assignee_id else None,
-            "reported_at": _t(c.reported_at), "due": due_status(c, now), "supervised": c.supervised,
-            "unrouted_reason": c.unrouted_reason}
-
-
 def _filter(args: argparse.Namespace) -> Any:
     from cases.queries import CaseFilter
 
@@ -219,32 +177,16 @@ def _cmd_list(args: argparse.Namespace, out: Out) -> int:
     finally:
         engine.dispose()
     now = clock.now()
-    summaries = [_case_summary(queries.CaseView.from_row(row), now) for row in frame.to_dict("records")]
+    summaries = [case_summary(queries.CaseView.from_row(row), now) for row in frame.to_dict("records")]
     if args.json:
         out(json.dumps({"total": total, "cases": summaries}, ensure_ascii=False))
         return 0
-    _table(["id", "order", "category", "state", "due", "grid", "assignee", "reported"],
+    table(["id", "order", "category", "state", "due", "grid", "assignee", "reported"],
            [[s["id"], s["source_id"], constants.CATEGORIES[s["category"]].zh, constants.STATES[s["state"]].zh,
              s["due"], s["grid_code"], s["assignee"] or f"未派单: {s['unrouted_reason'] or ''}".rstrip(": "),
              s["reported_at"]] for s in summaries], out)
     out(f"{len(summaries)} of {total} cases")
     return 0
-
-
-def _case_detail(c: Any, now: datetime) -> dict[str, Any]:
-    from cases.actions import available_actions
-
-    detail = _case_summary(c, now)
-    detail.update({"text": c.text, "address": c.address, "reporter_name": c.reporter_name,
-                   "reporter_phone": c.reporter_phone, "lon": c.lon, "lat": c.lat,
-                   "street_code": c.street_code, "community_code": c.community_code,
-                   "building_code": c.building_code, "join_status": c.join_status, "priority": c.priority,
-                   "respond_due": _t(c.respond_due), "arrive_due": _t(c.arrive_due), "close_due": _t(c.close_due),
-                   "extension_state": c.extension_state, "extended_close_due": _t(c.extended_close_due),
-                   "arrival_distance_m": c.arrival_distance_m, "satisfaction": c.satisfaction,
-                   "rework_count": c.rework_count, "void_reason": c.void_reason, "version": c.version,
-                   "available_actions": available_actions(c)})
-    return detail
 
 
 def _cmd_show(args: argparse.Namespace, out: Out) -> int:
@@ -261,16 +203,16 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
             events = queries.case_timeline(session, scope, c.id).to_dict("records")
     finally:
         engine.dispose()
-    detail = _case_detail(c, clock.now())
-    detail["events"] = [{"seq": int(e["seq"]), "action": e["action"], "from_state": _text(e["from_state"]),
-                         "to_state": e["to_state"], "actor": e["actor"], "at": _t(e["at"]), "note": _text(e["note"])}
-                        for e in events]
+    detail = case_detail(c, clock.now())
+    detail["events"] = [{"seq": int(e["seq"]), "action": e["action"], "from_state": text_or_none(e["from_state"]),
+                         "to_state": e["to_state"], "actor": e["actor"], "at": minute(e["at"]),
+                         "note": text_or_none(e["note"])} for e in events]
     if args.json:
         out(json.dumps(detail, ensure_ascii=False))
         return 0
     out(f"案件 {c.id}  {constants.SOURCES[c.source].zh} {c.source_id}  [{constants.STATES[c.state].zh} / {c.state}]"
         f"  v{c.version}{'  督办' if c.supervised else ''}")
-    for label, value in _show_lines(c, detail):
+    for label, value in show_lines(c, detail):
         out(f"  {label}: {value if value not in (None, '') else '-'}")
     out("  时间线:")
     for e in detail["events"]:
@@ -279,25 +221,6 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
         out(f"    {e['seq']:>3}  {e['at']}  {name}({e['action']})  {e['from_state'] or '-'} → {e['to_state']}"
             f"  by {e['actor']}{'  ' + e['note'] if e['note'] else ''}")
     return 0
-
-
-def _show_lines(c: Any, detail: dict[str, Any]) -> list[tuple[str, Any]]:
-    from cases.actions import ACTIONS
-
-    sub = constants.SUBCATEGORIES.get(c.category, ())
-    sub_label = next((s.zh for s in sub if s.key == c.subcategory), c.subcategory or "")
-    close = detail["extended_close_due"] if c.extension_state == "approved" else detail["close_due"] or "-"
-    return [
-        ("类别", f"{constants.CATEGORIES[c.category].zh} {sub_label}".strip()),
-        ("内容", c.text), ("地址", c.address), ("诉求人", detail["reporter_name"]), ("电话", detail["reporter_phone"]),
-        ("位置", f"{c.lon:.6f}, {c.lat:.6f} (EPSG:4490)" if c.lon is not None else None),
-        ("网格", f"{c.grid_code} ({c.join_status})" if c.grid_code else c.join_status),
-        ("处置人", detail["assignee"] or f"未派单: {c.unrouted_reason}"),
-        ("时限", f"响应 {detail['respond_due'] or '-'} / 到场 {detail['arrive_due'] or '-'} / 办结 {close}"
-                 f"  [{detail['due']}]"),
-        ("满意度", constants.SATISFACTION[c.satisfaction].zh if c.satisfaction else None),
-        ("可执行", ", ".join(f"{a}({ACTIONS[a].zh})" for a in detail["available_actions"]) or "-"),
-    ]
 
 
 def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
@@ -325,16 +248,16 @@ def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
             v = r.get(col)
             if col.endswith("_rate"):
                 g = r.get(f"grade_{col}")
-                values.append(_pct(v) + ({"green": "", "yellow": " 黄", "red": " 红"}.get(g or "", "")))
+                values.append(percent(v) + ({"green": "", "yellow": " 黄", "red": " 红"}.get(g or "", "")))
             elif col.startswith("mean_"):
-                values.append(_num(v))
+                values.append(number(v))
             else:
                 values.append("-" if v is None else str(v))
         return values
 
-    _table(heads, [cells(r) for r in report.rows] + [cells({**report.total, "rank": "合计"})], out)
-    window = f"{_t(args.since) or '…'} – {_t(args.until) or '…'}"
-    out(f"by {args.by}, reported {window}, evaluated {_t(report.now)}; ranked by {args.rank_by}; "
+    table(heads, [cells(r) for r in report.rows] + [cells({**report.total, "rank": "合计"})], out)
+    window = f"{minute(args.since) or '…'} – {minute(args.until) or '…'}"
+    out(f"by {args.by}, reported {window}, evaluated {minute(report.now)}; ranked by {args.rank_by}; "
         "formulas: python -m cases kpi --json")
     return 0
 
