@@ -14,7 +14,7 @@ from views._auth import gate
 from views._jobs import start_jobs
 from views._state import init_state, lang
 
-st.set_page_config(page_title="网格指挥台 Grid Command", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="网格指挥台 Grid Command", page_icon=":material/map:", layout="wide")
 init_state()
 start_jobs()  # escalation of overdue cases, once per process (make run turns it on)
 # Tighter top margin: the map is what the operators came for.

@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                      choices=["district", "street", "community", "grid", "worker", "department"])
     kpi.add_argument("--since", type=_when, help="reported on or after (YYYY-MM-DD[ HH:MM])")
     kpi.add_argument("--until", type=_when, help="reported before")
-    kpi.add_argument("--rank-by", default="on_time_rate")
+    kpi.add_argument("--rank-by", default="score", help="score (composite, the default) or a rate")
     kpi.add_argument("--json", action="store_true")
 
     work = sub.add_parser("workload", help="open, overdue, closed this week, handling time and visits due")
@@ -225,9 +225,11 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
 
 def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
     from metrics import kpi
+    from metrics.score import rank_text
 
-    if args.rank_by not in kpi.RATES:
-        raise InputError("--rank-by", f"{args.rank_by!r} is not a rate", f"use one of {', '.join(kpi.RATES)}")
+    if args.rank_by != "score" and args.rank_by not in kpi.RATES:
+        raise InputError("--rank-by", f"{args.rank_by!r} is not a rate",
+                         f"use score or one of {', '.join(kpi.RATES)}")
     engine = _engine(args, create=False)
     try:
         report = kpi.kpi_table(engine, by=None if args.by == "district" else args.by, since=args.since,
@@ -237,16 +239,18 @@ def _cmd_kpi(args: argparse.Namespace, out: Out) -> int:
     if args.json:
         out(json.dumps(report.to_dict(), ensure_ascii=False))
         return 0
-    cols = ["rank", "code", "reported", "closed", "due", "closure_rate", "on_time_rate", "rework_rate",
+    cols = ["rank", "code", "score", "reported", "closed", "due", "closure_rate", "on_time_rate", "rework_rate",
             "extension_rate", "mean_handling_hours", "arrival_rate", "mean_arrival_minutes", "satisfaction_rate"]
-    heads = ["名次", "编码", "受理", "结案", "应结", "结案率", "按期结案率", "返工率", "延期率", "处置h", "按时到场率",
-             "到场min", "满意率"]
+    heads = ["名次", "编码", "综合得分", "受理", "结案", "应结", "结案率", "按期结案率", "返工率", "延期率", "处置h",
+             "按时到场率", "到场min", "满意率"]
 
     def cells(r: dict[str, Any]) -> list[Any]:
         values = []
         for col in cols:
             v = r.get(col)
-            if col.endswith("_rate"):
+            if col == "rank":
+                values.append(r["rank"] if r["rank"] == "合计" else rank_text(r))
+            elif col.endswith("_rate") or col == "score":
                 g = r.get(f"grade_{col}")
                 values.append(percent(v) + ({"green": "", "yellow": " 黄", "red": " 红"}.get(g or "", "")))
             elif col.startswith("mean_"):

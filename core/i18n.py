@@ -6,6 +6,7 @@ missing key shows the key itself, so a gap is visible rather than fatal.
 
 from __future__ import annotations
 
+from core.i18n_briefing import BRIEFING_TEXT
 from core.i18n_field import FIELD_TEXT
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
@@ -32,6 +33,14 @@ TEXT: dict[str, dict[str, str]] = {
     "kpi_numerator": {"zh": "分子", "en": "Numerator"},
     "kpi_denominator": {"zh": "分母", "en": "Denominator"},
     "kpi_exclusions": {"zh": "排除项", "en": "Exclusions"},
+    "kpi_more": {"zh": "其他指标", "en": "More indicators"},
+    "kpi_score": {"zh": "综合得分", "en": "Score"},
+    "kpi_tie_note": {"zh": "按{by}排名；相同时依次比较按期结案率、满意率、返工率，仍相同为并列（\"=3\" 即并列第3）。",
+                     "en": "Ranked by {by}; ties broken by on-time closure, then satisfaction, then rework; "
+                           "groups still equal share a rank (\"=3\": tied third)."},
+    "grade_green": {"zh": "优", "en": "good"},
+    "grade_yellow": {"zh": "良", "en": "fair"},
+    "grade_red": {"zh": "差", "en": "poor"},
     "app_title": {"zh": "网格指挥台", "en": "Grid Command"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},
     "page_map": {"zh": "指挥地图", "en": "Command map"},
@@ -206,6 +215,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 TEXT.update(FIELD_TEXT)
+TEXT.update(BRIEFING_TEXT)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

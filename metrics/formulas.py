@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import constants
+from metrics.formulas_zh import FORMULA_TEXT_ZH
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ KPI_FORMULAS: dict[str, Formula] = {
     for f in (
         Formula("reported", "受理数", "Reported", "cases reported in the window", None,
                 "none (voided cases included)", None, "cases"),
-        Formula("registered", "立案数", "Registered", "cases registered (立案)", None,
+        Formula("registered", "立案数", "Registered", "cases registered (accepted as a case)", None,
                 "voided cases (never registered)", None, "cases"),
         Formula("dispatched", "派遣数", "Dispatched", "cases dispatched at least once", None,
                 "cases never dispatched", None, "cases"),
@@ -62,7 +63,7 @@ KPI_FORMULAS: dict[str, Formula] = {
                 "sum of minutes from dispatch to arrival on site", "four-arrival cases that arrived",
                 "cases not (yet) on site", None, "min"),
         Formula("satisfaction_rate", "满意率", "Satisfaction rate",
-                "follow-ups rated satisfied or basically satisfied (满意 + 基本满意)", "follow-ups with a rating",
+                "follow-ups rated satisfied or basically satisfied", "follow-ups with a rating",
                 "cases without a follow-up rating", "higher", "%"),
     )
 }
@@ -86,6 +87,11 @@ OTHER_FORMULAS: dict[str, Formula] = {
         Formula("per_1000_buildings", "每千栋楼案件数", "Cases per 1,000 buildings",
                 "cases of the grid within the filter × 1000", "buildings of the grid",
                 "grids without buildings (no value)", None, "cases"),
+        Formula("score", "综合得分", "Composite score",
+                "0.30 on-time closure + 0.20 on-time arrival + 0.20 satisfaction + 0.15 closure + 0.10 (1 − rework) "
+                "+ 0.05 (1 − extension)",
+                "the weights of the rates the group has", "rates without a value (their weight is left out)",
+                "higher", "%"),
         Formula("closed_week", "本周结案", "Closed this week", "cases closed in the 7 days before the time of "
                 "evaluation", None, "none", None, "cases"),
         Formula("mean_handling_h", "平均处置用时(周)", "Mean handling time (week)",
@@ -110,6 +116,16 @@ OTHER_FORMULAS: dict[str, Formula] = {
 FORMULAS: dict[str, Formula] = {**KPI_FORMULAS, **OTHER_FORMULAS}
 
 
+def describe(key: str, language: str = "zh") -> tuple[str, str, str]:
+    """Numerator, denominator ("—" for a count) and exclusions of formula ``key`` in ``language``
+    (Chinese from :data:`metrics.formulas_zh.FORMULA_TEXT_ZH`, English from the formula)."""
+    formula = FORMULAS[key]
+    if language == "zh" and key in FORMULA_TEXT_ZH:
+        numerator, denominator, exclusions = FORMULA_TEXT_ZH[key]
+        return numerator, denominator or "—", exclusions
+    return formula.numerator, formula.denominator or "—", formula.exclusions
+
+
 def grade(key: str, value: float | None) -> str | None:
     """``green``, ``yellow`` or ``red`` for rate ``key`` (thresholds ``core.constants.GRADE_*``;
     for lower-is-better rates the mirrored thresholds ``1 - GRADE_*``); None without a value."""
@@ -130,3 +146,47 @@ def grade_rate(value: float | None, *, better: str = "higher") -> str | None:
     if value >= constants.GRADE_YELLOW:
         return "yellow"
     return "red"
+
+
+#: Numbers of the leaders' briefing and its reports (:mod:`metrics.briefing`, periods of
+#: :mod:`metrics.periods`), each with its formula.
+BRIEFING_FORMULAS: dict[str, Formula] = {
+    f.key: f
+    for f in (
+        Formula("change_mom", "环比", "Period on period",
+                "the value in the period − the value in the previous period of the same kind (while a period runs: "
+                "as many whole days from the start of each)",
+                "the previous period's value for counts (a relative change); none for rates (the difference in "
+                "percentage points)", "no value in either period (shown as —)", None, "%"),
+        Formula("change_yoy", "同比", "Year on year",
+                "the value in the period − the value in the same period a year before (same ISO week number, month "
+                "or quarter; while a period runs: as many whole days from the start of each)",
+                "the year-before value for counts (a relative change); none for rates (the difference in "
+                "percentage points)", "no value in either period (shown as —)", None, "%"),
+        Formula("period_coverage", "四访覆盖率", "Four-visit coverage",
+                "households visited at least once, summed over the calendar months the period touches (each from "
+                "its first day to the end of the period)",
+                "households due, summed over the same months (every registered household once a month)",
+                "a window without any recorded visit has no value (nothing recorded yet)", "higher", "%"),
+        Formula("hotspot_rise", "案件增量", "Rise in cases",
+                "cases reported in the grid in the period − in the previous period (as many days)", None,
+                "grids whose count did not rise are no hotspot", None, "cases"),
+        Formula("open_emergencies", "在办突发事件", "Open emergencies",
+                "emergency cases in an open state now, whenever reported", None,
+                "closed, archived and voided cases", None, "cases"),
+        Formula("emergencies_awaiting", "待到场突发事件", "Emergencies nobody has reached",
+                "open emergencies not yet on site (reported … accepted)", None, "emergencies already reached",
+                None, "cases"),
+        Formula("overdue_unclosed", "超期未结", "Overdue, not closed",
+                "cases reported in the period, dispatched, not closed, whose close deadline (extended if approved) "
+                "has passed at the time of evaluation", None, "cases not dispatched; cases within their deadline",
+                None, "cases"),
+        Formula("reworked_cases", "返工件数", "Reworked cases",
+                "cases reported in the period, handled and sent back to rework at least once", None,
+                "cases never handled", None, "cases"),
+        Formula("category_cases", "分类案件数", "Cases per category",
+                "cases reported in the period per category (emergency, dispute, safety hazard, citizen request)", None,
+                "none (voided cases included)", None, "cases"),
+    )
+}
+FORMULAS.update(BRIEFING_FORMULAS)

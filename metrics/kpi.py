@@ -34,7 +34,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core import clock, constants
-from metrics.formulas import KPI_FORMULAS, RATES, grade
+from metrics.formulas import KPI_FORMULAS, RATES, grade, grade_rate
+from metrics.score import composite_score, rank_rows
 from store import rollup
 from store.models import Case
 from store.sqltime import seconds_between
@@ -167,19 +168,6 @@ def _finish(code: str | None, r: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _rank(rows: list[dict[str, Any]], rank_by: str) -> None:
-    sign = -1 if KPI_FORMULAS[rank_by].better != "lower" else 1
-    rows.sort(key=lambda r: (r[rank_by] is None, sign * (r[rank_by] or 0), str(r["code"])))
-    previous, rank = object(), 0
-    for position, row in enumerate(rows, start=1):
-        if row[rank_by] is None:
-            row["rank"] = None
-            continue
-        if row[rank_by] != previous:
-            rank, previous = position, row[rank_by]
-        row["rank"] = rank
-
-
 def whole_days_since(now: datetime, days: int | None) -> datetime | None:
     """The start of "the last ``days`` days" at ``now``: midnight ``days`` days ago (None: no start).
 
@@ -196,7 +184,7 @@ def kpi_table(
     since: datetime | None = None,
     until: datetime | None = None,
     now: datetime | None = None,
-    rank_by: str = "on_time_rate",
+    rank_by: str = "score",
     scope: Any = None,
 ) -> KpiReport:
     """Every KPI per group of ``by`` for cases reported in ``[since, until)``.
@@ -213,7 +201,9 @@ def kpi_table(
     now : datetime, optional
         Time of evaluation for "due" and "arrival due"; default now.
     rank_by : str
-        A rate of :data:`RATES` to rank groups by (best first; ties share a rank).
+        ``score`` (the composite of :mod:`metrics.score`) or a rate of :data:`RATES` to rank
+        groups by (best first; the tie-breakers of :data:`metrics.score.TIE_BREAKERS` follow,
+        groups equal on all of them share a rank).
     scope : access.scope.Scope, optional
         Restricts the cases to the caller's area.
 
@@ -225,8 +215,8 @@ def kpi_table(
     if by is not None and by not in LEVEL_COLUMNS:
         msg = f"unknown KPI level {by!r}; expected one of {', '.join(LEVEL_COLUMNS)} or None"
         raise ValueError(msg)
-    if rank_by not in RATES:
-        msg = f"cannot rank by {rank_by!r}; expected one of {', '.join(RATES)}"
+    if rank_by != "score" and rank_by not in RATES:
+        msg = f"cannot rank by {rank_by!r}; expected score or one of {', '.join(RATES)}"
         raise ValueError(msg)
     now = now or clock.now()
     settled = settled_measures()
@@ -248,7 +238,9 @@ def kpi_table(
     groups = [{name: values.get(name) or 0 for name in names} for values in sums.values()]
     total = _finish("all", {name: sum(g[name] for g in groups) for name in names})
     rows = [_finish(code, values) for code, values in zip(sums, groups, strict=True)]
-    _rank(rows, rank_by)
+    rank_rows(rows, by=rank_by)
+    total["score"] = composite_score(total)
+    total["grade_score"] = grade_rate(total["score"])
     return KpiReport(by=by, since=since, until=until, now=now, rank_by=rank_by, rows=rows, total=total)
 
 

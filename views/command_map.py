@@ -163,8 +163,8 @@ def _announce_new_emergencies(data: command.MapData, alert_box: Any) -> None:
         for row in data.alerts.loc[data.alerts["id"].astype(int).isin(alert_ids - seen)].itertuples():
             message = t("new_emergency_alert", language, text=md_escape(str(row.text)[:40]),
                         grid=md_escape(str(row.grid_code)))
-            st.toast(message, icon="🚨")
-            alert_box.error(message, icon="🚨")
+            st.toast(message, icon=":material/warning:")
+            alert_box.error(message, icon=":material/warning:")
     st.session_state["seen_emergencies"] = (seen if isinstance(seen, set) else set()) | alert_ids
     st.session_state["emergencies_primed"] = True
 

@@ -74,6 +74,8 @@ def test_per_grid_matches_hand_computation(kpi_store):
     assert (a["grade_closure_rate"], a["grade_on_time_rate"], a["grade_rework_rate"]) == ("green", "red", "red")
     assert (b["grade_rework_rate"], b["grade_extension_rate"], b["grade_arrival_rate"]) == ("green", "green", "green")
     assert [(r["code"], r["rank"]) for r in report.rows] == [(A, 1), (B, 2)]
+    # score of A: 0.30·2/3 + 0.20·2/4 + 0.20·2/3 + 0.15·1 + 0.10·(1 − 1/3) + 0.05·(1 − 1/4)
+    assert a["score"] == pytest.approx(0.2 + 0.1 + 0.4 / 3 + 0.15 + 0.2 / 3 + 0.0375)
 
 
 def test_total_and_district_level(kpi_store):
@@ -96,7 +98,11 @@ def test_by_worker_and_window(kpi_store):
                                                   since=dt(2026, 11, 17)).rows}
     assert (later[A]["reported"], later[A]["due"], later[A]["closure_rate"]) == (1, 0, None)
     assert (later[B]["reported"], later[B]["registered"]) == (2, 0)
-    assert later[A]["rank"] is None
+    # A has rates (arrival 0 %, extension 0 %): score (0.20·0 + 0.05·1) / 0.25; B has none: unranked
+    assert later[A]["score"] == pytest.approx(0.2) and later[A]["rank"] == 1
+    assert later[B]["score"] is None and later[B]["rank"] is None
+    assert kpi.kpi_table(kpi_store.engine, by="grid", now=NOW, since=dt(2026, 11, 17),
+                         rank_by="closure_rate").rows[0]["rank"] is None
     earlier = kpi.kpi_table(kpi_store.engine, by="street", now=NOW, until=dt(2026, 11, 17))
     assert [(r["code"], r["reported"]) for r in earlier.rows] == [("370811004", 4)]
 

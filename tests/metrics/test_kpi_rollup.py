@@ -110,11 +110,16 @@ def test_rollup_respects_scope(store):
 def test_migration_fills_the_rollup_from_stored_cases(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     db.upgrade(engine, revision="0002_people")
-    with db.session_scope(engine) as s:
-        add_people(s)
-        case = new_case(s, source_id="OLD1")
-        lifecycle.transition(s, case.id, "register", actor="t", at=T0)
-        lifecycle.transition(s, case.id, "dispatch", actor="t", at=T0)
+    # a dispatched case as that revision stored it (plain SQL: today's models have more columns)
+    old = {"source": "hotline_12345", "source_id": "OLD1", "category": "request", "text": "楼道堆放杂物",
+           "street_code": "370811004", "community_code": "370811004001", "grid_code": "370811004001001",
+           "join_status": "ok", "state": "dispatched", "priority": "normal", "assignee_kind": "worker",
+           "assignee_id": "W001", "reported_at": T0, "registered_at": T0, "dispatched_at": T0,
+           "close_due": T0 + timedelta(days=3), "version": 3, "rework_count": 0, "supervised": False}
+    with engine.begin() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("cases")}
+        assert set(old) <= columns
+        conn.execute(text(f"INSERT INTO cases ({', '.join(old)}) VALUES ({', '.join(':' + k for k in old)})"), old)
     db.upgrade(engine)
     with engine.connect() as conn:
         rows = _rollup_rows(conn)
