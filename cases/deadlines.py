@@ -257,8 +257,9 @@ class _DeadlineRow(NamedTuple):
 
 
 def annotate_due(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
-    """``cases`` plus ``due`` (ok/soon/overdue, :func:`due_status`) and ``arrival_pending`` (the
-    pending deadline is the arrival, :func:`pending_deadline`) at ``now``.
+    """``cases`` plus, at ``now``: ``due`` (ok/soon/overdue, :func:`due_status`), ``due_kind``
+    (respond/arrive/close or None) and ``due_at`` of the pending deadline (:func:`pending_deadline`),
+    ``hours_left`` until it (negative: overdue by; NaN: none) and ``arrival_pending``.
 
     Only :data:`DEADLINE_FIELDS` are read per row (missing columns count as unset).
     """
@@ -273,12 +274,17 @@ def annotate_due(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
         else:
             values = np.full(n, None, dtype=object)
         columns.append(values)
-    due, arrival = [], []
+    due, kinds, ats, left = [], [], [], []
     for values in zip(*columns, strict=True):
         case = _DeadlineRow(*values)
         due.append(due_status(case, now))
         pending = pending_deadline(case)
-        arrival.append(pending is not None and pending[0] == "arrive")
+        kinds.append(pending[0] if pending else None)
+        ats.append(pending[1] if pending else None)
+        left.append((pending[1] - now).total_seconds() / 3600 if pending else np.nan)
     out["due"] = pd.Series(due, index=cases.index, dtype=object)
-    out["arrival_pending"] = pd.Series(arrival, index=cases.index, dtype=bool)
+    out["due_kind"] = pd.Series(kinds, index=cases.index, dtype=object)
+    out["due_at"] = pd.Series(pd.to_datetime(pd.Series(ats, dtype=object)).to_numpy(), index=cases.index)
+    out["hours_left"] = pd.Series(left, index=cases.index, dtype=float)
+    out["arrival_pending"] = out["due_kind"] == "arrive"
     return out

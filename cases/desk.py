@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from access.scope import Scope
 from cases import queries
 from cases.commands import act
-from cases.deadlines import DEADLINE_FIELDS, annotate_due, pending_deadline
+from cases.deadlines import annotate_due
 from cases.queries import CaseFilter, CaseView
 from cases.suggest import Suggestion
 from core import constants
@@ -37,21 +36,9 @@ _PRIORITY_RANK = {key: rank for rank, key in enumerate(constants.PRIORITIES)}
 QUEUE_LIMIT = 5000
 
 
-def hours_left(cases: pd.DataFrame, now: datetime) -> pd.Series:
-    """Hours from ``now`` to each case's pending deadline (negative: overdue; NaN: none yet)."""
-    fields = cases[list(DEADLINE_FIELDS)].astype(object)
-    fields = fields.where(fields.notna(), None)
-    values = []
-    for row in fields.itertuples(index=False, name="DeadlineRow"):
-        pending = pending_deadline(row)
-        values.append((pending[1] - now).total_seconds() / 3600 if pending else np.nan)
-    return pd.Series(values, index=cases.index, dtype=float)
-
-
 def by_urgency(cases: pd.DataFrame, now: datetime) -> pd.DataFrame:
     """``cases`` with ``hours_left`` and ``due`` columns, most urgent first."""
     out = annotate_due(cases, now)
-    out["hours_left"] = hours_left(out, now)
     waited = (now - pd.to_datetime(out["reported_at"])).dt.total_seconds() / 3600
     key = pd.DataFrame({
         "emergency": (out["category"] != "emergency").astype(int),

@@ -13,6 +13,8 @@ from folium.template import Template
 from layers._html import esc
 
 LEGEND_CLASS = "gc-legend"
+#: A legend starts folded (title only, a tap unfolds it) on maps narrower than this (phones).
+FOLD_BELOW_PX = 600
 
 
 class Legend(MacroElement):
@@ -28,6 +30,9 @@ class Legend(MacroElement):
     key : str
         One legend per key: drawing it again (a refreshed layer) replaces the old one.
 
+    The legend folds to its title (a ``<details>`` element: a click on the title unfolds it);
+    it starts folded on maps narrower than :data:`FOLD_BELOW_PX`.
+
     The legend may sit inside a feature group (it attaches to the group's map).
     """
 
@@ -42,6 +47,11 @@ class Legend(MacroElement):
             legend.onAdd = function () {
                 var div = L.DomUtil.create('div', {{ this.css|tojson }});
                 div.innerHTML = {{ this.html|tojson }};
+                // folded on a narrow (phone) map, so it does not cover a quarter of it
+                if ({{ this.map_name }}.getSize().x < {{ this.fold_below_px }}) {
+                    div.querySelector('details').removeAttribute('open');
+                }
+                L.DomEvent.disableClickPropagation(div);
                 return div;
             };
             legend.addTo({{ this.map_name }});
@@ -64,7 +74,9 @@ class Legend(MacroElement):
         self.css = f"{LEGEND_CLASS} {css}".strip()
         rows = "".join(f'<div><i style="background:{esc(color)}"></i>{esc(label)}</div>'
                        for color, label in items)
-        self.html = f'<div class="gc-legend-title">{esc(title)}</div><div class="gc-legend-rows">{rows}</div>'
+        self.fold_below_px = FOLD_BELOW_PX
+        self.html = (f'<details open><summary class="gc-legend-title">{esc(title)}</summary>'
+                     f'<div class="gc-legend-rows">{rows}</div></details>')
 
 
     def render(self, **kwargs: Any) -> None:  # noqa: D102 - folium's hook

@@ -33,6 +33,11 @@ from workforce.patrol import stored_week_coverage
 from workforce.queries import worker_positions
 from workforce.teams import team_members
 
+#: The deadline filter of the map and the list: the pending deadline has passed, or falls within
+#: the next ``SOON_HOURS`` hours (not yet passed).
+DUE_FILTERS: tuple[str, ...] = ("overdue", "within_24h")
+SOON_HOURS = 24.0
+
 #: Time windows of the filter, in days back from today's midnight (None: no lower bound).
 WINDOWS: dict[str, int | None] = {"today": 0, "7d": 6, "30d": 29, "90d": 89, "all": None}
 
@@ -72,6 +77,19 @@ class MapData:
     grid_counts: pd.DataFrame | None
     #: ``today_new``, ``open``, ``overdue``, ``arrivals_pending`` (formulas in ``FORMULAS``).
     kpis: dict[str, int] = field(default_factory=dict)
+    #: What the map's points and the list show: ``rows`` narrowed by the deadline filter, the
+    #: nearest (most overdue) pending deadline first, cases without one last (newest first).
+    shown: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: The deadline filter applied to ``shown`` (a key of :data:`DUE_FILTERS` or None).
+    due: str | None = None
+    #: Most cases the map draws as points.
+    point_limit: int = POINT_LIMIT
+
+    @property
+    def points(self) -> bool:
+        """Whether the map shows ``shown`` as points (else the per-grid totals): always when not
+        aggregated, and when a deadline filter leaves at most ``point_limit`` cases."""
+        return not self.aggregated or (self.due is not None and len(self.shown) <= self.point_limit)
 
     @property
     def alerts(self) -> pd.DataFrame:
@@ -90,9 +108,41 @@ def tiles(open_rows: pd.DataFrame, *, today_new: int) -> dict[str, int]:
     }
 
 
+def narrow_due(rows: pd.DataFrame, due: str | None) -> pd.DataFrame:
+    """The annotated ``rows`` (:func:`annotate`) whose pending deadline has passed (``overdue``)
+    or is due within :data:`SOON_HOURS` (``within_24h``: 0 ≤ hours left ≤ 24); all for None."""
+    if due is None:
+        return rows
+    if due == "overdue":
+        return rows.loc[rows["due"] == "overdue"]
+    if due == "within_24h":
+        return rows.loc[(rows["hours_left"] >= 0) & (rows["hours_left"] <= SOON_HOURS)]
+    msg = f"unknown deadline filter {due!r}; expected one of {', '.join(DUE_FILTERS)} or None"
+    raise ValueError(msg)
+
+
+def by_deadline(rows: pd.DataFrame) -> pd.DataFrame:
+    """The annotated ``rows`` ordered by hours left (the most overdue first); cases without a
+    pending deadline after them, newest report first."""
+    if rows.empty:
+        return rows
+    key = pd.DataFrame({"none": rows["hours_left"].isna(), "left": rows["hours_left"].fillna(0.0),
+                        "reported": pd.to_datetime(rows["reported_at"])}, index=rows.index)
+    order = key.sort_values(["none", "left", "reported"], ascending=[True, True, False], kind="stable").index
+    return rows.loc[order]
+
+
 def load_map_data(session: Session, scope: Scope, flt: CaseFilter, *, now: datetime, point_limit: int = POINT_LIMIT,
-                  ) -> MapData:
-    """Read the cases of ``flt`` for the map, the list and the KPI tiles (see :class:`MapData`)."""
+                  due: str | None = None) -> MapData:
+    """Read the cases of ``flt`` for the map, the list and the KPI tiles (see :class:`MapData`);
+    ``due`` narrows what the map and the list show (:func:`narrow_due`), not the tiles."""
+    data = _load(session, scope, flt, now=now, point_limit=point_limit)
+    data.shown = by_deadline(narrow_due(data.rows, due))
+    data.due, data.point_limit = due, point_limit
+    return data
+
+
+def _load(session: Session, scope: Scope, flt: CaseFilter, *, now: datetime, point_limit: int) -> MapData:
     today = now.replace(hour=0, minute=0, second=0, microsecond=0)
     counts = queries.count_cases(session, scope, flt, by="grid")
     if int(counts["cases"].sum()) <= point_limit:

@@ -30,6 +30,7 @@ from core.errors import GridCommandError
 from core.i18n import t
 from core.settings import Settings
 from views._auth import md_escape
+from views._deadlines import deadline_block
 from workforce.positions import Fix, latest_fix
 from workforce.teams import team_members
 
@@ -211,6 +212,7 @@ def case_panel(engine: Engine, ctx: PanelContext, case_id: int) -> None:
         st.warning(str(exc))
         return
     header = st.empty()  # filled after the actions, so it shows the state an action just set
+    deadlines = st.container()  # likewise: the deadline an action just set (or met)
     st.text(case.text or "")
     acted = case_actions(engine, ctx, case)
     try:
@@ -222,6 +224,8 @@ def case_panel(engine: Engine, ctx: PanelContext, case_id: int) -> None:
         return
     category = CATEGORIES[case.category].text(language) if case.category in CATEGORIES else case.category
     header.markdown(f"**#{case_id} · {md_escape(str(category))} · {_state_text(case.state, language)}**")
+    with deadlines:
+        deadline_block(case, events, language, clock.now())
     st.caption(t("case_timeline", language))
     st.dataframe(pd.DataFrame({
         t("tl_at", language): events["at"],

@@ -55,6 +55,12 @@ class MapView:
         return self.hierarchy["grids"]
 
     @property
+    def home(self) -> gpd.GeoDataFrame:
+        """The grids the map opens on: the caller's own area (a worker's grid, a chief's
+        community), the whole district for district-wide roles."""
+        return _data.home_grids(self.hierarchy, self.scope)
+
+    @property
     def buildings_name(self) -> str:
         """The building layer's name in the layer control."""
         return LEVEL_LABELS["buildings"][self.language]
@@ -79,12 +85,13 @@ def scoped_buildings(view: MapView) -> folium.FeatureGroup | None:
 
 
 def base_map(view: MapView) -> folium.Map:
-    """Basemap, hierarchy, facilities and the state legend on a fresh offline map.
+    """Basemap, hierarchy, facilities and the state legend on a fresh offline map, opened on the
+    caller's own area (:attr:`MapView.home`).
 
     Building outlines (楼栋) of the caller's area are drawn from zoom ``BUILDINGS_MIN_ZOOM`` on
     (``layers.zoom.ZoomVisibility``, as on the hierarchy page) and hidden when zoomed out.
     """
-    bounds = bounds_of(view.grids)
+    bounds = bounds_of(view.home)
     (south, west), (north, east) = bounds
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
     for layer in view.basemap.tile_layers(name="底图" if view.language == "zh" else "Basemap"):
@@ -138,12 +145,12 @@ def live_layers(session: Session, view: MapView, data: MapData, *, flt: CaseFilt
         groups.append(build_selection_layer(grids, selected, name=t("grid_panel", language), lang=language,
                                             basemap=basemap))
     name = t("layer_cases", language)
-    if data.aggregated and data.grid_counts is not None:
+    if not data.points and data.grid_counts is not None:
         totals = data.grid_counts.rename(columns={"open_cases": "open"})
         groups.append(build_case_totals_layer(totals, grids=grids, alerts=data.alerts, name=name,
                                               lang=language, basemap=basemap))
     else:
-        groups.append(build_cases_layer(data.rows, name=name, lang=language, mode=view.mode, grids=grids,
+        groups.append(build_cases_layer(data.shown, name=name, lang=language, mode=view.mode, grids=grids,
                                         basemap=basemap))
     return groups
 

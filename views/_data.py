@@ -12,7 +12,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from access.scope import Scope
 from core.settings import BasemapSettings
+from geo.areas import grids_in_scope
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -107,3 +109,13 @@ def neighbours(path: Path, *, within_m: float, metric_crs: str) -> dict[str, lis
     computed once per hierarchy file."""
     path = Path(path)
     return _neighbours(str(path.resolve()), path.stat().st_mtime_ns, within_m, metric_crs)
+
+
+def home_grids(hierarchy: dict[str, gpd.GeoDataFrame], scope: Scope) -> gpd.GeoDataFrame:
+    """The grids a map opens on: the caller's own area (a worker's grid, a chief's community), the
+    whole district for district-wide roles (and when the area has no grid on the map)."""
+    grids = hierarchy["grids"]
+    if scope.whole_district:
+        return grids
+    mine = grids.loc[grids["code"].astype(str).isin(grids_in_scope(hierarchy, scope.allows))]
+    return mine if len(mine) else grids

@@ -31,6 +31,7 @@ from views import _data
 from views._auth import md_escape, require_page
 from views._case_panel import PanelContext, case_panel
 from views._command_layers import MapView, base_map, live_layers
+from views._deadlines import left_text
 from views._state import lang, settings
 
 CASE_ID = re.compile(r"^\s*#(\d+)")
@@ -76,6 +77,8 @@ with st.sidebar:
                             format_func=lambda k: STATES[k].text(language), key="cm_states")
     source = st.selectbox(t("filter_source", language), [None, *SOURCES],
                           format_func=lambda k: _label(SOURCES, k), key="cm_source")
+    due = st.selectbox(t("due_filter", language), [None, *command.DUE_FILTERS], key="cm_due",
+                       format_func=lambda k: t("all", language) if k is None else t(f"due_filter_{k}", language))
     streets = _names("streets")
     street = st.selectbox(t("filter_street", language), [None, *streets], key="cm_street",
                           format_func=lambda c: t("all", language) if c is None else streets[c])
@@ -108,26 +111,43 @@ def _state_text(key: object) -> str:
     return STATES[str(key)].text(language) if str(key) in STATES else str(key)
 
 
+#: Most rows the case list draws (the count above it tells how many match).
+LIST_ROWS = 500
+
+
+def _open_picked_case() -> None:
+    """Open the case of the ticked row at once: the selection callback runs before the rerun
+    that draws the panel, so the panel shows it on the same click."""
+    rows = st.session_state["cm_case_list"]["selection"]["rows"]
+    ids = st.session_state.get("case_list_ids") or []
+    if rows and rows[0] < len(ids):
+        st.session_state["selected_case"] = int(ids[rows[0]])
+        st.session_state["selected_grid"] = None
+
+
 def case_list(rows: pd.DataFrame) -> None:
-    """The filtered cases as a table; ticking a row selects the case."""
+    """The filtered cases, the nearest deadline first; ticking a row opens the case."""
+    more = t("case_list_more", language, shown=LIST_ROWS) if len(rows) > LIST_ROWS else ""
+    st.caption(t("case_list_count", language, n=len(rows)) + more)
     if rows.empty:
-        st.caption("—")
         return
+    rows = rows.head(LIST_ROWS)
     view = pd.DataFrame({
         "#": rows["id"],
-        t("case_reported", language): rows["reported_at"],
         t("case_category", language): rows["category"].map(
             lambda k: CATEGORIES[k].text(language) if k in CATEGORIES else k),
         t("case_state", language): rows["state"].map(_state_text),
-        t("case_due", language): rows["due"].map(lambda d: t(f"due_{d}", language) if d in ("overdue", "soon") else ""),
+        t("case_deadline", language): [
+            "" if kind is None else f"{t(f'due_kind_{kind}', language)} {at:%m-%d %H:%M}"
+            for kind, at in zip(rows["due_kind"], rows["due_at"], strict=True)],
+        t("case_time_left", language): rows["hours_left"].map(lambda h: left_text(h, language)),
+        t("case_reported", language): rows["reported_at"],
         t("case_grid", language): rows["grid_code"],
         t("case_text", language): rows["text"],
-    }).head(500)
-    picked = st.dataframe(view, hide_index=True, height=260, key="cm_case_list", on_select="rerun",
-                          selection_mode="single-row", width="stretch")
-    selection = getattr(picked, "selection", None)
-    if selection and selection.get("rows"):
-        st.session_state["selected_case"] = int(view.iloc[selection["rows"][0]]["#"])
+    })
+    st.session_state["case_list_ids"] = [int(i) for i in view["#"]]
+    st.dataframe(view, hide_index=True, height=300, key="cm_case_list", on_select=_open_picked_case,
+                 selection_mode="single-row", width="stretch")
 
 
 def grid_panel(session: Session, grid_code: str, data: command.MapData) -> None:
@@ -196,7 +216,7 @@ def live() -> None:
     engine = _data.engine(cfg.database_url)
     with Session(engine) as session:
         try:
-            data = command.load_map_data(session, scope, flt, now=clock.now())
+            data = command.load_map_data(session, scope, flt, now=clock.now(), due=due)
         except GridCommandError as exc:
             st.error(t("store_missing", language, error=exc))
             return
@@ -211,7 +231,7 @@ def live() -> None:
         tiles = st.columns(4)
         for column, key in zip(tiles, ("today_new", "open", "overdue", "arrivals_pending"), strict=True):
             column.metric(t(f"kpi_{key}", language), data.kpis[key])
-        if data.aggregated:
+        if not data.points:
             note_box.caption(t("aggregated_note", language, limit=POINT_LIMIT))
 
         map_col, panel_col = st.columns([3, 1]) if not wall else st.columns([4, 1])
@@ -235,7 +255,7 @@ def live() -> None:
                 case_panel(engine, panel, int(st.session_state["selected_case"]))
         if not wall:
             st.subheader(t("case_list", language))
-            case_list(data.rows)
+            case_list(data.shown)
         st.caption(t("updated_at", language, time=clock.now().strftime("%H:%M:%S")))
 
 

@@ -28,6 +28,7 @@ from layers.compose import assemble, bounds_of
 from metrics.workload import balance, overloaded, workload_table
 from views import _data
 from views._auth import require_page
+from views._case_panel import PanelContext, case_panel
 from views._state import lang, settings
 from workforce.patrol import stored_week_coverage
 
@@ -96,6 +97,7 @@ waiting = pd.concat([queues[q] for q in ("to_dispatch", "unrouted", "returned")]
 suggestions = {s.case_id: s for s in suggest.suggest(context, waiting.to_dict("records"))}
 
 tabs = st.tabs([f"{t(f'desk_q_{q}', language)} ({len(queues[q])})" for q in desk.QUEUES])
+opened: int | None = None  # a single ticked case opens in the panel below the queues
 for name, tab in zip(desk.QUEUES, tabs, strict=True):
     with tab:
         rows = queues[name]
@@ -105,6 +107,8 @@ for name, tab in zip(desk.QUEUES, tabs, strict=True):
         picks = _picked(_table(rows, suggestions if name in ("to_dispatch", "unrouted", "returned") else None),
                         key=f"desk_{name}")
         st.caption(t("desk_select_hint", language))
+        if len(picks) == 1 and opened is None:
+            opened = picks[0]
         if name in ("to_dispatch", "unrouted", "returned"):
             if st.button(t("desk_accept", language), key=f"desk_accept_{name}", type="primary", disabled=not picks):
                 _apply(picks, lambda s, case: desk.dispatch_suggested(s, scope, case, suggestions[case.id],
@@ -117,6 +121,11 @@ for name, tab in zip(desk.QUEUES, tabs, strict=True):
                     _apply(picks, lambda s, case, a=action: commands.act(s, scope, case.id, a, case.version))
         elif st.button(t("desk_supervise", language), key="desk_supervise", disabled=not picks):
             _apply(picks, lambda s, case: commands.act(s, scope, case.id, "supervise", case.version))
+
+if opened is not None:
+    with st.container(border=True):
+        case_panel(engine, PanelContext(scope=scope, language=language, settings=cfg, community_streets=streets),
+                   opened)
 
 st.subheader(t("desk_workloads", language))
 with read_session(engine) as session:

@@ -32,7 +32,7 @@ overlays = _data.hierarchy_layers(path, language, cfg.basemap)
 # building outlines (楼栋) appear from zoom BUILDINGS_MIN_ZOOM on
 buildings = [layer for layer in overlays if layer.layer_name == LEVEL_LABELS["buildings"][language]]
 st_folium(
-    assemble(overlays, bounds=bounds_of(layers["grids"]),
+    assemble(overlays, bounds=bounds_of(_data.home_grids(layers, user.scope)),
              tile_layers=base.tile_layers(name="底图" if language == "zh" else "Basemap"),
              extra=[ZoomVisibility(layer, min_zoom=BUILDINGS_MIN_ZOOM) for layer in buildings]),
     key="hierarchy_map",

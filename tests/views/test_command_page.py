@@ -212,3 +212,54 @@ def test_payload_with_the_demo_buildings_stays_under_5_mb(demo_dir, tmp_path, mo
     finally:
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+def _add_overdue_case(store_config) -> int:
+    """A case dispatched two days ago whose respond deadline passed 3 hours ago, supervised once."""
+    from datetime import timedelta
+
+    from core import clock
+    from store.db import make_engine
+    from store.models import Case, CaseEvent
+
+    now = clock.now()
+    engine = make_engine(store_config)
+    with Session(engine) as session, session.begin():
+        first = session.get(Case, 1)
+        case = Case(source="hotline_12345", source_id="LATE1", category="request", text="路灯不亮",
+                    lon=first.lon, lat=first.lat, grid_code=first.grid_code, state="dispatched", priority="normal",
+                    reported_at=now - timedelta(days=2), dispatched_at=now - timedelta(days=2),
+                    respond_due=now - timedelta(hours=3), close_due=now + timedelta(days=3), version=3,
+                    rework_count=0, supervised=True, assignee_kind="worker", assignee_id="W001")
+        session.add(case)
+        session.flush()
+        session.add(CaseEvent(case_id=case.id, seq=1, action="supervise", from_state="dispatched",
+                              to_state="dispatched", actor="leader", at=now - timedelta(hours=1), note="尽快处理"))
+        case_id = case.id
+    engine.dispose()
+    return case_id
+
+
+def test_deadline_filter_narrows_list_but_not_tiles(store_config) -> None:
+    late = _add_overdue_case(store_config)
+    at = _command_page()
+    everything = next(d.value for d in at.dataframe if "剩余/超期" in d.value.columns)
+    at.selectbox(key="cm_due").set_value("overdue").run()
+    assert not at.exception, at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    overdue = next(d.value for d in at.dataframe if "剩余/超期" in d.value.columns)
+    assert overdue["#"].tolist() == [late] and tiles["超期"] == "1" and len(everything) == 5
+    assert overdue["剩余/超期"].tolist() == ["已超期 3 小时"]
+    assert any(c.value.startswith("共 1 件") for c in at.caption)
+    assert tiles["在办"] == "4"  # the tiles still count every open case of the filter
+
+
+def test_case_panel_shows_its_deadline_and_supervision(store_config) -> None:
+    late = _add_overdue_case(store_config)
+    at = _command_page()
+    at.session_state["selected_case"] = late
+    at.run()
+    assert not at.exception, at.exception
+    assert any(m.value.startswith("响应时限 ") and ":red-badge[已超期 3 小时]" in m.value for m in at.markdown)
+    assert any(c.value.startswith("结案时限 ") for c in at.caption)
+    assert any("督办" in x.value and "leader" in x.value and "尽快处理" in x.value for x in at.text)
