@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class GridCommandError(Exception):
     """Base class of the project's own errors: safe to print to a user as one line."""
@@ -48,3 +50,23 @@ class NotFound(GridCommandError):
 
     The two are deliberately indistinguishable, so that nobody learns another area's record ids.
     """
+
+
+def few(names: Iterable[object], limit: int = 5, *, width: int = 60) -> str:
+    """A bounded list for a message: ``"a, b, c, d, e and 2,995 more"`` (``"none"`` when empty).
+
+    Parameters
+    ----------
+    names : iterable
+        The items (file names, columns, layers); each is shown with ``str``.
+    limit : int
+        How many items to show before the count of the rest.
+    width : int
+        Longest item shown; a longer one is cut and ends with ``…``.
+    """
+    items = [str(n) for n in names]
+    if not items:
+        return "none"
+    shown = [s if len(s) <= width else s[: width - 1] + "…" for s in items[:limit]]
+    rest = len(items) - len(shown)
+    return ", ".join(shown) + (f" and {rest:,} more" if rest else "")

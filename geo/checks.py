@@ -15,6 +15,7 @@ import shapely
 from pyproj import Transformer
 
 from core.constants import LEVEL_LABELS, LEVELS, SLIVER_TOLERANCE_M2, STORAGE_CRS
+from core.errors import few
 from geo.metric import overlap_table
 
 if TYPE_CHECKING:
@@ -293,7 +294,7 @@ def _nesting(level: str, above: str, gdf: gpd.GeoDataFrame, codes: np.ndarray, p
             parts = [f"{r.pcode} ({r.area:.1f} m²)" for r in others.itertuples()]
             where = []
             if parts:
-                where.append("also in " + ", ".join(parts))
+                where.append("also in " + few(parts))
             if outside > tol:
                 where.append(f"{outside:.1f} m² outside every {_one(above)}")
             piece = shapely.difference(child_m[i], parent_m[np.flatnonzero(pcodes == main)[0]])

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.constants import LEVELS
-from core.errors import InputError
+from core.errors import InputError, few
 
 #: Words that name each level (Chinese substrings, English tokens).
 LEVEL_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -94,7 +94,7 @@ def choose_fields(columns: list[str], *, level: str, mapping: dict[str, str] | N
     mapping = dict(mapping or {})
     for key, src in mapping.items():
         if src not in columns:
-            msg = f"--map {level}.{key}={src}: no field {src!r} (fields: {', '.join(columns)})"
+            msg = f"--map {level}.{key}={src}: no field {src!r} (fields: {few(columns, 10)})"
             raise InputError(source, msg, "use one of the fields listed")
     usable = [c for c in columns if c.lower() not in _IGNORED]
     others = _other_levels(level)

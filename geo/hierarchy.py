@@ -8,6 +8,7 @@ reading ``hierarchy.gpkg`` live in :mod:`geo.hierarchy_io`; their names are re-e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +17,9 @@ import pandas as pd
 import shapely
 
 from core.constants import LEVELS, SLIVER_TOLERANCE_M2, STORAGE_CRS
-from core.errors import InputError
-from geo.checks import Problem, check_hierarchy
+from core.errors import InputError, few
+from core.progress import progress
+from geo.checks import Problem, check_geometries, check_hierarchy
 from geo.fields import FieldChoice, choose_fields
 from geo.hierarchy_io import empty_layer, read_hierarchy, write_hierarchy, write_json_atomic
 from geo.io import read_layer
@@ -88,15 +90,25 @@ def build_hierarchy(sources: dict[str, str | Path], *, mapping: dict[str, dict[s
     InputError
         A layer cannot be read (missing file, missing .prj, bad field mapping ...).
     """
-    from core.settings import load_settings
-
     mapping = mapping or {}
     crs = crs or {}
     unknown = sorted(set(sources) - set(LEVELS))
     if unknown:
-        raise InputError(", ".join(unknown), "unknown level", f"use {', '.join(LEVELS)}")
+        raise InputError(few(unknown), "unknown level", f"use {', '.join(LEVELS)}")
     if not sources.get("grids"):
         raise InputError("--grids", "the grid layer is required", "pass --grids PATH")
+    with progress(len(sources) + 1, "geo build", unit="steps") as bar:
+        layers, raw_parents, choices, problems, notes = _read_levels(sources, mapping, crs, on_layer=bar.update)
+        result = _check(layers, raw_parents, choices, problems, notes, sources=sources, metric_crs=metric_crs,
+                        tolerance_m2=tolerance_m2)
+        bar.update(1)
+    return result
+
+
+def _read_levels(sources: dict[str, str | Path], mapping: dict[str, dict[str, str]], crs: dict[str, str], *,
+                 on_layer: Callable[[int], object]) -> tuple[dict, dict[str, pd.Series], dict[str, FieldChoice],
+                                                             list[Problem], list[str]]:
+    """Read and normalise each level given (an empty layer for each other one)."""
     notes: list[str] = []
     layers: dict = {}
     raw_parents: dict[str, pd.Series] = {}
@@ -117,11 +129,21 @@ def build_hierarchy(sources: dict[str, str | Path], *, mapping: dict[str, dict[s
         notes += layer_notes
         problems += geo_problems
         layers[level] = gdf
+        on_layer(1)
+    return layers, raw_parents, choices, problems, notes
+
+
+def _check(layers: dict, raw_parents: dict[str, pd.Series], choices: dict[str, FieldChoice], problems: list[Problem],
+           notes: list[str], *, sources: dict[str, str | Path], metric_crs: str | None,
+           tolerance_m2: float) -> BuildResult:
+    """Choose the metric CRS, resolve the parents, check the hierarchy and make the report."""
+    import geopandas as gpd
+
+    from core.settings import load_settings
+
     present = [lv for lv in LEVELS if len(layers[lv])]
     if metric_crs is None:
         metric_crs = load_settings().metric_crs
-    import geopandas as gpd
-
     everything = gpd.GeoSeries(pd.concat([layers[lv].geometry for lv in present]), crs=STORAGE_CRS) \
         if present else gpd.GeoSeries([], crs=STORAGE_CRS)
     chosen = choose_metric_crs(*layer_centre(gpd.GeoDataFrame(geometry=everything)), preferred=metric_crs)
@@ -131,8 +153,6 @@ def build_hierarchy(sources: dict[str, str | Path], *, mapping: dict[str, dict[s
     for level in present:
         declared[level] = resolve_parents(layers, level, raw_parents[level], choices[level], chosen, notes)
     metric = {lv: layers[lv].to_crs(chosen).geometry.to_numpy() for lv in present}
-    from geo.checks import check_geometries
-
     geom_problems = problems + [p for p in check_geometries({lv: layers[lv] for lv in present}, metric,
                                                             tolerance_m2, metric_crs=chosen)
                                 if p.kind == "empty_geometry"]

@@ -1,19 +1,19 @@
 """Write and read ``hierarchy.gpkg`` (one layer per level, EPSG:4490) and write JSON, both
-atomically (temporary file, then rename).
+atomically (:func:`core.spreadsheet.replacing`: temporary file, then rename; leftovers of a killed
+run are removed by the next one).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from core.constants import HIERARCHY_COLUMNS, LEVELS, STORAGE_CRS
-from core.errors import InputError
+from core.errors import InputError, few
+from core.spreadsheet import replacing
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -25,14 +25,6 @@ def empty_layer() -> gpd.GeoDataFrame:
 
     return gpd.GeoDataFrame({c: pd.Series(dtype=object) for c in HIERARCHY_COLUMNS},
                             geometry=gpd.GeoSeries([], crs=STORAGE_CRS), crs=STORAGE_CRS)
-
-
-def _atomic_target(path: Path) -> Path:
-    """A free temporary path next to ``path`` (same folder, so renaming it onto ``path`` is atomic)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    return Path(tmp)
 
 
 def write_hierarchy(layers: dict, path: str | Path) -> Path:
@@ -48,10 +40,8 @@ def write_hierarchy(layers: dict, path: str | Path) -> Path:
     import pyogrio
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(path)
-    try:
-        for level in LEVELS:
+    with replacing(path) as tmp:
+        for i, level in enumerate(LEVELS):
             gdf = layers.get(level)
             if gdf is None:
                 gdf = empty_layer()
@@ -60,25 +50,15 @@ def write_hierarchy(layers: dict, path: str | Path) -> Path:
                 gdf[col] = gdf[col].fillna("").astype(str)
             gdf = gdf.to_crs(STORAGE_CRS)
             pyogrio.write_dataframe(gdf, tmp, layer=level, driver="GPKG", geometry_type="Unknown",
-                                    append=tmp.exists(), layer_options={"GEOMETRY_NAME": "geometry"})
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+                                    append=i > 0, layer_options={"GEOMETRY_NAME": "geometry"})
     return path
 
 
 def write_json_atomic(data: dict, path: str | Path) -> Path:
     """Write JSON (UTF-8, readable Chinese) atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _atomic_target(path)
-    try:
+    with replacing(path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -114,7 +94,7 @@ def read_hierarchy(path: str | Path) -> dict:
         gdf = pyogrio.read_dataframe(path, layer=level)
         missing = [c for c in HIERARCHY_COLUMNS if c not in gdf.columns]
         if missing:
-            raise InputError(str(path), f"layer {level} lacks column(s) {', '.join(missing)}",
+            raise InputError(str(path), f"layer {level} lacks column(s) {few(missing)}",
                              "rebuild it with `python -m geo build`")
         for col in HIERARCHY_COLUMNS:
             gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), "").astype(str).astype(object)

@@ -7,14 +7,15 @@ lon/lng/longitude, lat/latitude, x/y) unless named explicitly.
 
 from __future__ import annotations
 
-import datetime as dt
+import io
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, few
+from core.text import cell_text, decode, detect_encoding, not_text_error, read_xlsx_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -28,25 +29,21 @@ _LAT_WORDS = ("纬度", "latitude", "lat")
 _FIX = "name them with --lon COLUMN --lat COLUMN"
 
 
-def detect_encoding(head: bytes) -> str:
-    """``utf-8-sig`` (BOM), ``utf-8`` (valid UTF-8) or ``gb18030`` (GBK and friends)."""
-    if head.startswith(b"\xef\xbb\xbf"):
-        return "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        # a multi-byte character cut at the end of the sample is still UTF-8
-        if exc.start < len(head) - 3:
-            return "gb18030"
-    return "utf-8"
-
-
 def csv_encoding(path: str | Path, *, sample: int = 4 << 20) -> str:
-    """Encoding of a CSV file judged from its first ``sample`` bytes and its last ones."""
+    """Encoding of a CSV file (``utf-8-sig``, ``utf-8`` or ``gb18030``) judged from its first
+    ``sample`` bytes and its last ones (:func:`core.text.detect_encoding`).
+
+    Raises
+    ------
+    InputError
+        The start of the file is neither UTF-8 nor GBK (naming the line and byte offset).
+    """
     path = Path(path)
     with path.open("rb") as fh:
         head = fh.read(sample)
-        enc = detect_encoding(head)
+        enc = detect_encoding(head, partial=True)
+        if enc is None:
+            raise not_text_error(path, str(path))
         if enc != "utf-8":
             return enc
         size = path.stat().st_size
@@ -57,7 +54,7 @@ def csv_encoding(path: str | Path, *, sample: int = 4 << 20) -> str:
             i = 0
             while i < len(tail) and i < 4 and (tail[i] & 0xC0) == 0x80:
                 i += 1
-            if detect_encoding(tail[i:]) == "gb18030":
+            if detect_encoding(tail[i:], partial=True) != "utf-8":
                 return "gb18030"
     return enc
 
@@ -91,70 +88,29 @@ def detect_coordinate_columns(columns: list[str], *, source: str = "") -> tuple[
 
     lon, lat = find(_LON_EXACT, _LON_WORDS), find(_LAT_EXACT, _LAT_WORDS)
     if lon is None or lat is None or lon == lat:
-        listed = ", ".join(map(str, columns[:30]))
-        raise InputError(source, f"no longitude/latitude columns found (columns: {listed})", _FIX)
+        raise InputError(source, f"no longitude/latitude columns found (columns: {few(columns, 10)})", _FIX)
     return lon, lat
 
 
 def _check_named(columns: list[str], lon_col: str | None, lat_col: str | None, source: str) -> None:
     for col in (lon_col, lat_col):
         if col is not None and col not in columns:
-            listed = ", ".join(map(str, columns[:30]))
-            raise InputError(source, f"no column {col!r} (columns: {listed})", "give an existing column name")
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if not np.isfinite(value):
-            return ""
-        return str(int(value)) if value.is_integer() and abs(value) < 1e17 else repr(value)
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
-    return str(value)
+            raise InputError(source, f"no column {col!r} (columns: {few(columns, 10)})",
+                             "give an existing column name")
 
 
 def read_csv_text(path: str | Path) -> pd.DataFrame:
-    """A CSV with every column as text (empty cells as ``""``), encoding detected."""
+    """A CSV with every column as text (empty cells as ``""``), encoding detected
+    (:func:`core.text.decode`: an undecodable byte is named by line and byte offset)."""
     import pandas as pd
 
-    enc = csv_encoding(path)
+    text, _ = decode(Path(path).read_bytes(), str(path), fix="save it as CSV in UTF-8 (with or without BOM) or GBK")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=enc, encoding_errors="strict")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(str(path), f"cannot be read as CSV ({first})",
-                         "save it as CSV in UTF-8 (with or without BOM) or GBK") from exc
-
-
-def read_xlsx_text(path: str | Path) -> pd.DataFrame:
-    """The first sheet of an XLSX workbook, first row as header, every cell as text."""
-    import openpyxl
-    import pandas as pd
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(str(path), f"cannot be opened as XLSX ({type(exc).__name__})",
-                         "save it as .xlsx (Excel 2007+) or CSV") from exc
-    try:
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            raise InputError(str(path), "the first sheet is empty", "put the incidents on the first sheet")
-        names = [_cell_text(h) or f"column{i + 1}" for i, h in enumerate(header)]
-        data = [[_cell_text(v) for v in row] + [""] * (len(names) - len(row)) for row in rows
-                if row is not None and any(v is not None and v != "" for v in row)]
-    finally:
-        wb.close()
-    frame = pd.DataFrame([r[: len(names)] for r in data], columns=names, dtype=object)
-    return frame.astype(object)
+                         "every row needs as many cells as the header; save it again as CSV") from exc
 
 
 def read_vector_points(path: str | Path) -> pd.DataFrame:
@@ -173,8 +129,7 @@ def read_vector_points(path: str | Path) -> pd.DataFrame:
         geom = gpd.GeoSeries(geom.representative_point(), crs=geom.crs)
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
     for col in frame.columns:
-        frame[col] = [_cell_text(v) if not (v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)))
-                      else "" for v in frame[col]]
+        frame[col] = [cell_text(v) for v in frame[col]]
     empty = geom.isna() | geom.is_empty
     lon_name = "lon" if "lon" not in frame.columns else "_lon"
     lat_name = "lat" if "lat" not in frame.columns else "_lat"
@@ -214,7 +169,7 @@ def read_incidents(path: str | Path, *, lon_col: str | None = None,
     if suffix in (".csv", ".txt"):
         frame = read_csv_text(path)
     elif suffix in (".xlsx", ".xlsm"):
-        frame = read_xlsx_text(path)
+        frame = read_xlsx_text(path, fix="save it as .xlsx (Excel 2007+) or CSV, the incidents on the first sheet")
     elif suffix in (".geojson", ".json", ".shp", ".zip", ".gpkg"):
         frame = read_vector_points(path)
         if lon_col is None and lat_col is None:

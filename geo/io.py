@@ -1,37 +1,31 @@
 """Read one vector layer from a delivery: shapefile (plain or zipped), GeoPackage, GeoJSON or
 ESRI JSON, with the encoding and CRS pitfalls of real deliveries handled explicitly.
 
-Shapefile attributes are read from the DBF bytes as text (so a 12-digit code never becomes a
-float), decoded with the ``.cpg`` encoding when there is one, else with UTF-8 when the bytes
-are valid UTF-8, else GB18030 (a superset of GBK). A layer without a CRS is refused.
+A shapefile's parts are checked before GDAL reads them (a copy cut short is "unreadable", named,
+not a layer of empty features) and its attributes are read from the DBF bytes as text
+(:mod:`geo.shapefile`). A layer without a CRS is refused.
 """
 
 from __future__ import annotations
 
-import codecs
+import mmap
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from core.errors import InputError
+from core.errors import InputError, few
+from geo.shapefile import check_parts, cpg_encoding, read_dbf_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-#: ``.cpg`` spellings seen in the wild mapped to Python codecs.
-_CPG_ALIASES = {
-    "UTF-8": "utf-8", "UTF8": "utf-8", "65001": "utf-8",
-    "936": "gb18030", "CP936": "gb18030", "GBK": "gb18030", "ANSI 936": "gb18030",
-    "GB2312": "gb18030", "GB18030": "gb18030", "54936": "gb18030",
-    "950": "big5", "BIG5": "big5", "1252": "cp1252", "ANSI 1252": "cp1252",
-    "88591": "latin-1", "ISO-8859-1": "latin-1", "ISO88591": "latin-1",
-}
 _VECTOR_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".esrijson")
 
 
@@ -72,6 +66,38 @@ class LayerSource:
                 return cand.read_bytes()
         return None
 
+    def part_name(self, suffix: str) -> str:
+        """How messages name the part with ``suffix``: its path, or ``archive.zip (folder/name.dbf)``."""
+        if self.zip_path is not None and self.member is not None:
+            return f"{self.display} ({self.member[: -len('.shp')]}{suffix})"
+        return str(Path(self.display).with_suffix(suffix))
+
+
+@contextmanager
+def _mapped(path: Path | None) -> Iterator[bytes | mmap.mmap | None]:
+    """The bytes of ``path`` mapped into memory (not read), None when there is no such file."""
+    if path is None or not path.exists():
+        yield None
+        return
+    with path.open("rb") as fh:
+        if not path.stat().st_size:
+            yield b""
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            yield data
+
+
+def check_shapefile(src: LayerSource, dbf: bytes) -> None:
+    """Refuse a shapefile whose ``.shp``/``.shx``/``.dbf`` are cut short, corrupt or mismatched
+    (:func:`geo.shapefile.check_parts`), before GDAL reads it."""
+    if src.zip_path is not None:
+        check_parts(src.sibling(".shp") or b"", src.sibling(".shx"), dbf, src.part_name)
+        return
+    path = Path(src.gdal_path)
+    shx_path = next((c for c in (path.with_suffix(".shx"), path.with_suffix(".SHX")) if c.exists()), None)
+    with _mapped(path) as shp, _mapped(shx_path) as shx:
+        check_parts(shp or b"", shx, dbf, src.part_name)
+
 
 def resolve_source(path: str | Path) -> LayerSource:
     """Work out how to read ``path`` (a ``.shp``, ``.zip``, ``.gpkg``, ``.geojson``/``.json``).
@@ -110,7 +136,7 @@ def _resolve_zip(p: Path, display: str) -> LayerSource:
     shps = [n for n in layers if n.lower().endswith(".shp")]
     chosen = shps if shps else layers
     if len(chosen) != 1:
-        found = ", ".join(chosen) if chosen else "none"
+        found = f"{len(chosen):,}: {few(chosen)}" if chosen else "none"
         raise InputError(
             display, f"expected exactly one vector layer in the zip, found {found}",
             "zip one layer per file (the .shp with its .dbf/.shx/.prj/.cpg)",
@@ -119,94 +145,6 @@ def _resolve_zip(p: Path, display: str) -> LayerSource:
     kind = "shp" if member.lower().endswith(".shp") else ("gpkg" if member.lower().endswith(".gpkg") else "json")
     gdal = f"/vsizip/{p.resolve()}/{member}"
     return LayerSource(display, gdal, kind, zip_path=p, member=member)
-
-
-# --- DBF (shapefile attributes) as text ----------------------------------------------------
-
-def cpg_encoding(text: str, source: str) -> str:
-    """Python codec for the content of a ``.cpg`` file."""
-    value = text.strip().upper()
-    if value in _CPG_ALIASES:
-        return _CPG_ALIASES[value]
-    try:
-        return codecs.lookup(value).name
-    except LookupError as exc:
-        raise InputError(source, f".cpg names an unknown encoding {text.strip()!r}",
-                         "write UTF-8 or GBK in the .cpg, or delete it") from exc
-
-
-def detect_encoding(data: bytes) -> str:
-    """``utf-8`` when ``data`` decodes as strict UTF-8 (ASCII included), else ``gb18030``."""
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return "gb18030"
-    return "utf-8"
-
-
-def read_dbf_text(dbf: bytes, *, source: str, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
-    """Read every DBF field as text exactly as stored (trimmed), skipping deleted records.
-
-    Parameters
-    ----------
-    dbf : bytes
-        The ``.dbf`` file.
-    source : str
-        Name of the file for messages.
-    encoding : str, optional
-        Codec to decode with; detected from the bytes when None.
-
-    Returns
-    -------
-    (DataFrame of str, encoding used)
-    """
-    if len(dbf) < 32:
-        raise InputError(source, "the .dbf is truncated", "re-export the shapefile")
-    nrec = int.from_bytes(dbf[4:8], "little")
-    hlen = int.from_bytes(dbf[8:10], "little")
-    rlen = int.from_bytes(dbf[10:12], "little")
-    fields_meta: list[tuple[bytes, str, int, int]] = []
-    pos, offset = 32, 1
-    while pos + 32 <= hlen and dbf[pos] != 0x0D:
-        raw_name = dbf[pos:pos + 11].split(b"\x00", 1)[0]
-        ftype = chr(dbf[pos + 11])
-        flen = dbf[pos + 16]
-        fields_meta.append((raw_name, ftype, offset, flen))
-        offset += flen
-        pos += 32
-    body = dbf[hlen:hlen + nrec * rlen]
-    nrec = min(nrec, len(body) // rlen) if rlen else 0
-    raw = np.frombuffer(body[: nrec * rlen], dtype=np.uint8).reshape(nrec, rlen) if nrec else None
-    keep = (raw[:, 0] != ord("*")) if raw is not None else np.zeros(0, bool)
-    if encoding is None:
-        text_bytes = b"".join(m[0] for m in fields_meta)
-        if raw is not None:
-            text_cols = [raw[:, o:o + n] for (_, t, o, n) in fields_meta if t == "C"]
-            if text_cols:
-                text_bytes += np.ascontiguousarray(np.hstack(text_cols)).tobytes()
-        encoding = detect_encoding(text_bytes)
-    columns: dict[str, list[str]] = {}
-    for raw_name, _ftype, off, flen in fields_meta:
-        name = raw_name.decode(encoding, errors="replace").strip()
-        if raw is None:
-            values: list[str] = []
-        else:
-            cells = np.ascontiguousarray(raw[keep, off:off + flen]).view(f"S{flen}").ravel()
-            try:
-                values = [c.decode(encoding, errors="strict").strip() if c else "" for c in cells]
-            except UnicodeDecodeError as exc:
-                msg = f"field {name!r} is not valid {encoding} text"
-                raise InputError(source, msg, "correct or delete the .cpg (GBK data needs 936 or GBK in it)") from exc
-        columns[_unique(name, columns)] = values
-    return pd.DataFrame(columns, dtype=object), encoding
-
-
-def _unique(name: str, taken: dict[str, list[str]]) -> str:
-    out, i = name or "field", 1
-    while out in taken:
-        i += 1
-        out = f"{name}_{i}"
-    return out
 
 
 # --- CRS --------------------------------------------------------------------------------
@@ -259,7 +197,7 @@ def _gpkg_layer(src: LayerSource, level: str) -> str | None:
         return level
     if len(layers) == 1:
         return layers[0]
-    msg = f"holds {len(layers)} layers ({', '.join(layers)}) and none is named {level!r}"
+    msg = f"holds {len(layers):,} layers ({few(layers)}) and none is named {level!r}"
     raise InputError(src.display, msg, f"name the layer {level!r} or export it to its own file")
 
 
@@ -297,6 +235,7 @@ def read_layer(path: str | Path, *, level: str, crs: str | None = None) -> tuple
             if dbf is None:
                 raise InputError(src.display, "the .dbf part of the shapefile is missing",
                                  "deliver the .shp together with its .dbf, .shx and .prj")
+            check_shapefile(src, dbf)
             cpg = src.sibling(".cpg")
             enc = cpg_encoding(cpg.decode("ascii", errors="replace"), src.display) if cpg else None
             attrs, enc = read_dbf_text(dbf, source=src.display, encoding=enc)

@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from core.constants import STORAGE_CRS
-from core.errors import InputError
+from core.errors import InputError, few
 from geo.checks import Problem, make_problem, parent_level
 from geo.fields import FieldChoice, codes_to_text, names_to_text
 from geo.metric import choose_metric_crs, overlap_table
@@ -70,7 +70,7 @@ def normalise_layer(raw: gpd.GeoDataFrame, *, level: str, choice: FieldChoice,
                          "must hold polygons", "give the polygon layer of this level")
     if choice.code is None:
         if choice.name is None:
-            msg = f"no code field found among {', '.join(map(str, raw.columns.drop('geometry')))}"
+            msg = f"no code field found among {few(raw.columns.drop('geometry'), 10)}"
             raise InputError(source, msg, f"name it with --map {level}.code=FIELD")
         notes.append(f"{level}: no code field; the name field {choice.name!r} is used as the code")
         codes = names_to_text(raw[choice.name])

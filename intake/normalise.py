@@ -93,11 +93,18 @@ def _map_values(problems: Problems, key: str, lookup: dict[str, str], default: s
     return mapped.astype(object)
 
 
+#: Report times outside these years are typing errors ("-1", "20261116" read as a year), not reports.
+PLAUSIBLE_YEARS = (2000, 2100)
+
+
 def _parse_times(series: pd.Series) -> pd.Series:
+    """Times of the text cells (naive local time); NaT where a cell is empty, unreadable or
+    outside :data:`PLAUSIBLE_YEARS`."""
     parsed = pd.to_datetime(series.where(series != ""), errors="coerce", format="mixed")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(constants.LOCAL_TIMEZONE).dt.tz_localize(None)
-    return parsed
+    first, last = PLAUSIBLE_YEARS
+    return parsed.where((parsed.dt.year >= first) & (parsed.dt.year <= last))
 
 
 def normalise(frame: pd.DataFrame, headers: Mapping[str, str], default_source: str) -> tuple[pd.DataFrame, Problems]:
@@ -132,7 +139,8 @@ def normalise(frame: pd.DataFrame, headers: Mapping[str, str], default_source: s
     out["priority"] = _map_values(problems, "priority", _PRIORITIES, "normal",
                                   f"use one of {', '.join(p.zh for p in constants.PRIORITIES.values())}")
     times = _parse_times(frame["reported_at"])
-    problems.add(np.flatnonzero(times.isna().to_numpy()), "reported_at", "'{value}' is not a date and time",
+    problems.add(np.flatnonzero(times.isna().to_numpy()), "reported_at",
+                 f"'{{value}}' is not a date and time in {PLAUSIBLE_YEARS[0]}–{PLAUSIBLE_YEARS[1]}",
                  "write it as 2026-11-16 09:30:00")
     out["reported_at"] = times
     for key in ("text", "address", "reporter_name", "reporter_phone"):

@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from core import constants
-from core.errors import InputError
+from core.errors import InputError, few
+from core.text import decode, read_xlsx_text
 
 #: Extensions read as each format.
 FORMATS: dict[str, str] = {".csv": "csv", ".txt": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx",
@@ -41,41 +42,13 @@ class Table:
     original: pd.DataFrame
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise InputError(str(path), "the text is neither UTF-8 nor GBK",
-                     "save it as CSV UTF-8 (逗号分隔) from Excel or WPS")
-
-
 def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
-    text, encoding = _decode(path, path.read_bytes())
+    text, encoding = decode(path.read_bytes(), str(path), fix="save it as CSV UTF-8 (逗号分隔) from Excel or WPS")
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(str(path), f"not a readable CSV table ({exc})", "export the sheet again as CSV") from exc
     return frame, encoding
-
-
-def _read_xlsx(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, dtype=object, sheet_name=0)
-    except (ValueError, OSError, KeyError) as exc:
-        raise InputError(str(path), f"not a readable XLSX workbook ({exc})", "save it again as .xlsx") from exc
-
-    def cell(value: object) -> str:
-        if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NaT:
-            return ""
-        if isinstance(value, float) and value.is_integer() and abs(value) >= 1e9:
-            return str(int(value))
-        if isinstance(value, pd.Timestamp):
-            return value.strftime("%Y-%m-%d %H:%M:%S")
-        return str(value)
-
-    return frame.map(cell)
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:
@@ -139,8 +112,8 @@ def read_table(path: str | Path) -> Table:
         frame, encoding = _read_csv(path)
         labels = [f"row {i + 2}" for i in range(len(frame))]
     elif kind == "xlsx":
-        frame = _read_xlsx(path)
-        labels = [f"row {i + 2}" for i in range(len(frame))]
+        frame = read_xlsx_text(path, fix="save it again as .xlsx")
+        labels = [f"row {n}" for n in frame.attrs["sheet_rows"]]
     else:
         frame = _read_geojson(path)
         labels = [f"feature {i + 1}" for i in range(len(frame))]
@@ -153,7 +126,7 @@ def read_table(path: str | Path) -> Table:
     missing = [k for k in constants.CASE_IMPORT_REQUIRED if k not in headers]
     if missing:
         wanted = "; ".join(f"{k}: {' / '.join(constants.CASE_IMPORT_HEADERS[k])}" for k in missing)
-        raise InputError(str(path), f"missing column(s) {', '.join(missing)}",
+        raise InputError(str(path), f"missing column(s) {few(missing)}",
                          f"add a column with one of these headers ({wanted})")
     out = pd.DataFrame({key: frame[col].astype(str).str.strip() for key, col in headers.items()})
     original = frame.rename(columns={"__lon": "经度(geometry)", "__lat": "纬度(geometry)"})

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from core.errors import InputError
+from core.text import detect_encoding, not_text_error
 
 #: File kinds the checker knows, by extension.
 EXTENSIONS: dict[str, str] = {
@@ -47,15 +48,7 @@ def safe_name(filename: str) -> str:
 
 
 def _is_text(data: bytes) -> bool:
-    if b"\x00" in data:
-        return False
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return True
-    return False
+    return b"\x00" not in data and detect_encoding(data) is not None
 
 
 def _zip_names(data: bytes) -> list[str] | None:
@@ -137,6 +130,10 @@ def check_upload(
         raise InputError(
             name, f"file type {suffix or '(none)'} is not accepted", f"upload one of {', '.join(accepted)}"
         )
+    if kind == "csv" and b"\x00" not in data and detect_encoding(data) is None:
+        undecodable = not_text_error(data, name)
+        raise InputError(name, f"the content is not a valid CSV file: {undecodable.problem}",
+                         "save it again as CSV in UTF-8 or GBK (WPS/Excel: CSV UTF-8)", where=undecodable.where)
     if not _content_matches(kind, data):
         raise InputError(
             name,

@@ -76,3 +76,10 @@ def test_safe_name_strips_directories():
     assert safe_name("C:\\Users\\x\\orders.csv") == "orders.csv"
     assert safe_name('a<b>"c".csv') == "abc.csv"
     assert safe_name("..") == "upload"
+
+
+def test_undecodable_csv_upload_names_line_and_byte():
+    data = "工单编号,诉求内容\nA1,路灯不亮\n".encode("gbk") + b"A2,\xff\n"
+    with pytest.raises(InputError, match=r"line 3, byte offset 33: the content is not a valid CSV file: "
+                                         r"byte 0xFF is neither UTF-8 nor GBK"):
+        check_upload("orders.csv", data, max_mb=1)
