@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.i18n_briefing import BRIEFING_TEXT
 from core.i18n_field import FIELD_TEXT
+from core.i18n_registry import REGISTRY_TEXT
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 
@@ -42,6 +43,8 @@ TEXT: dict[str, dict[str, str]] = {
     "grade_yellow": {"zh": "良", "en": "fair"},
     "grade_red": {"zh": "差", "en": "poor"},
     "app_title": {"zh": "网格指挥台", "en": "Grid Command"},
+    "choose_options": {"zh": "请选择（可多选）", "en": "Choose options"},
+    "choose_option": {"zh": "请选择", "en": "Choose an option"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},
     "page_map": {"zh": "指挥地图", "en": "Command map"},
     "page_hierarchy": {"zh": "网格底图", "en": "Grid hierarchy"},
@@ -237,6 +240,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 TEXT.update(FIELD_TEXT)
+TEXT.update(REGISTRY_TEXT)
 TEXT.update(BRIEFING_TEXT)
 
 

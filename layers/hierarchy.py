@@ -275,7 +275,7 @@ def build_building_layer(
     lang: str = "zh",
     basemap: Basemap = NO_BASEMAP,
 ) -> folium.FeatureGroup:
-    """Building (楼栋) footprints, CSS class ``gc-building``, tooltip with code and name.
+    """Building (楼栋) footprints, CSS class ``gc-building``, tooltip "name · code" (plain text).
 
     Buildings do not form a coverage, so they are sent unsimplified; hidden by default.
 
@@ -289,8 +289,8 @@ def build_building_layer(
     folium.FeatureGroup
     """
     shown = _as_displayed(buildings, "buildings", basemap)
-    tips = [rows_html([(t("code", lang), c)], title=f"{LEVEL_LABELS['buildings'][lang]} {n}")
-            for c, n in zip(shown["code"].astype(str), shown["name"].astype(str), strict=True)]
+    # one escaped line per building (no HTML table): thousands of buildings make up most of a map's payload
+    tips = [esc(f"{n} · {c}") for c, n in zip(shown["code"].astype(str), shown["name"].astype(str), strict=True)]
     data = feature_collection(shown, {"tip": tips})
     style = {"className": BUILDING_CLASS, "color": "#6b5b4b", "weight": 0.6, "fillColor": "#c9b79c",
              "fillOpacity": 0.6}

@@ -73,8 +73,8 @@ with st.sidebar:
                           format_func=lambda w: t(f"window_{w}", language), key="cm_window")
     category = st.selectbox(t("filter_category", language), [None, *CATEGORIES],
                             format_func=lambda k: _label(CATEGORIES, k), key="cm_category")
-    states = st.multiselect(t("filter_state", language), list(STATES),
-                            format_func=lambda k: STATES[k].text(language), key="cm_states")
+    states = st.multiselect(t("filter_state", language), list(STATES), placeholder=t("choose_options", language),
+                            format_func=lambda k: STATES[k].text(language), key="cm_states", select_all=False)
     source = st.selectbox(t("filter_source", language), [None, *SOURCES],
                           format_func=lambda k: _label(SOURCES, k), key="cm_source")
     due = st.selectbox(t("due_filter", language), [None, *command.DUE_FILTERS], key="cm_due",
