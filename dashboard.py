@@ -13,6 +13,7 @@ from core.i18n import LANGUAGES, t
 from views._auth import gate
 from views._jobs import start_jobs
 from views._state import init_state, lang
+from views._widget_text import localise_widgets
 
 st.set_page_config(page_title="网格指挥台 Grid Command", page_icon=":material/map:", layout="wide")
 init_state()
@@ -30,6 +31,7 @@ with st.sidebar:
     )
 
 language = lang()
+localise_widgets(language)  # Streamlit's own widget texts (uploader, input hints) in the UI language
 
 # --- PAGES -------------------------------------------------------------------------------
 # The pages by their key in the permission table (access.policy.PAGES), in menu order; the gate

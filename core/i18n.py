@@ -45,6 +45,8 @@ TEXT: dict[str, dict[str, str]] = {
     "app_title": {"zh": "网格指挥台", "en": "Grid Command"},
     "choose_options": {"zh": "请选择（可多选）", "en": "Choose options"},
     "choose_option": {"zh": "请选择", "en": "Choose an option"},
+    "uploader_button": {"zh": "选择文件", "en": "Choose files"},
+    "uploader_hint": {"zh": "或将文件拖放到此处", "en": "or drop them here"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},
     "page_map": {"zh": "指挥地图", "en": "Command map"},
     "page_hierarchy": {"zh": "网格底图", "en": "Grid hierarchy"},

@@ -47,3 +47,15 @@ def test_missing_hierarchy_file_gives_a_hint(app_config: Path) -> None:
     assert not at.exception, at.exception
     assert "make run" in at.warning[0].value
     assert not at.get("component_instance")
+
+
+def test_streamlit_widget_texts_follow_the_language() -> None:
+    from views._widget_text import widget_text_css
+
+    chinese, english = widget_text_css("zh"), widget_text_css("en")
+    assert 'content: "选择文件"' in chinese and 'content: "或将文件拖放到此处"' in chinese
+    assert 'content: "Choose files"' in english and "选择" not in english
+    assert '[data-testid="InputInstructions"] { display: none; }' in chinese
+    from views._widget_text import _css_string
+
+    assert _css_string('a"b</style>') == '"a\\22 b\\3c /style\\3e "'
