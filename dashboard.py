@@ -7,6 +7,8 @@ page, the session state and the language toggle, then routes.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.i18n import LANGUAGES, t
@@ -15,7 +17,9 @@ from views._jobs import start_jobs
 from views._state import init_state, lang
 from views._widget_text import localise_widgets
 
-st.set_page_config(page_title="网格指挥台 Grid Command", page_icon=":material/map:", layout="wide")
+# a local image: a Material icon as page_icon makes the browser fetch the favicon from Google Fonts
+ICON = Path(__file__).resolve().parent / "static" / "gridcommand-icon.png"
+st.set_page_config(page_title="网格指挥台 Grid Command", page_icon=str(ICON), layout="wide")
 init_state()
 start_jobs()  # escalation of overdue cases, once per process (make run turns it on)
 # Tighter top margin: the map is what the operators came for.
@@ -47,6 +51,8 @@ PAGES = {
     "kpi": st.Page("views/kpi.py", title=t("page_kpi", language), icon=":material/leaderboard:", url_path="kpi"),
     "visits": st.Page("views/visits.py", title=t("page_visits", language), icon=":material/home_health:",
                       url_path="visits"),
+    "briefing": st.Page("views/briefing.py", title=t("page_briefing", language), icon=":material/monitoring:",
+                        url_path="briefing"),
     "audit-log": st.Page("views/audit.py", title=t("page_audit", language), icon=":material/policy:",
                          url_path="audit-log"),
 }

@@ -4,15 +4,17 @@ read how far, and assign cases to whom. Every other module reads it; none keeps 
 ========== ========= ======= ============================ =========================== ==============
 role       reach     records pages                        case actions                assigns to
 ========== ========= ======= ============================ =========================== ==============
-admin      district  yes     common, desk, audit log      command-centre actions      anyone
-commander  district  yes     common, desk                 command-centre + supervise  anyone
+admin      district  yes     common, desk, briefing,      command-centre actions      anyone
+                             audit log
+commander  district  yes     common, desk, briefing       command-centre + supervise  anyone
 chief      area      yes     common, desk                 register, dispatch,         people in the
                                                           reassign, verify, rework,   area, any
                                                           extensions, supervise       department
 worker     grid      yes     common, field (phone)        accept, return, arrive,     nobody
                                                           handle, request extension
                                                           (own cases only)
-leader     district  no      common                       supervise                   nobody
+leader     district  no      common, briefing (big        supervise                   nobody
+                             screen, reports)
 ========== ========= ======= ============================ =========================== ==============
 
 "Common" pages are the hierarchy, the command map, the KPIs and the four visits.
@@ -31,7 +33,7 @@ from core.constants import Label
 from core.errors import InputError, PermissionDenied
 
 #: Pages of the dashboard by their URL path (``views/``), in menu order.
-PAGES: tuple[str, ...] = ("hierarchy", "command", "desk", "field", "kpi", "visits", "audit-log")
+PAGES: tuple[str, ...] = ("hierarchy", "command", "desk", "field", "kpi", "visits", "briefing", "audit-log")
 #: Capabilities besides taking case actions.
 CAPABILITIES: tuple[str, ...] = ("read_records", "read_aggregates", "unmask", "export", "manage_users", "read_audit",
                                  "record_visits")
@@ -93,12 +95,12 @@ class RolePolicy:
 POLICY: dict[str, RolePolicy] = {
     p.key: p
     for p in (
-        RolePolicy("admin", "系统管理员", "Administrator", "district", _COMMON_PAGES | {"desk", "audit-log"},
-                   _COMMAND_ACTIONS, False,
+        RolePolicy("admin", "系统管理员", "Administrator", "district",
+                   _COMMON_PAGES | {"desk", "audit-log", "briefing"}, _COMMAND_ACTIONS, False,
                    _RECORD_CAPABILITIES | {"manage_users", "read_audit"}, frozenset({"case", "household"}),
                    "district"),
-        RolePolicy("commander", "指挥中心值班员", "Command-centre operator", "district", _COMMON_PAGES | {"desk"},
-                   _COMMAND_ACTIONS | {"supervise"}, False, _RECORD_CAPABILITIES,
+        RolePolicy("commander", "指挥中心值班员", "Command-centre operator", "district",
+                   _COMMON_PAGES | {"desk", "briefing"}, _COMMAND_ACTIONS | {"supervise"}, False, _RECORD_CAPABILITIES,
                    frozenset({"case", "household"}), "district"),
         RolePolicy("chief", "网格长", "Grid chief", "area", _COMMON_PAGES | {"desk"},
                    frozenset({"register", "dispatch", "reassign", "verify", "rework", "approve_extension",
@@ -106,7 +108,7 @@ POLICY: dict[str, RolePolicy] = {
                    frozenset({"case", "household"}), "area"),
         RolePolicy("worker", "网格员", "Grid worker", "grid", _COMMON_PAGES | {"field"}, _FIELD_ACTIONS, True,
                    _RECORD_CAPABILITIES | {"record_visits"}, frozenset({"household"}), None),
-        RolePolicy("leader", "领导", "Leader", "district", _COMMON_PAGES, frozenset({"supervise"}),
+        RolePolicy("leader", "领导", "Leader", "district", _COMMON_PAGES | {"briefing"}, frozenset({"supervise"}),
                    False, frozenset({"read_aggregates"}), frozenset(), None),
     )
 }

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from streamlit.errors import StreamlitAPIException
 
 from access.database import unit_of_work
 from access.scope import Scope
@@ -45,6 +46,8 @@ class PanelContext:
     community_streets: Mapping[str, str] = field(default_factory=dict)
     #: Session key of the phone's position (``views._geolocation``), when the page offers it.
     geolocation_key: str | None = None
+    #: What reruns after an action: ``fragment`` when the panel is drawn inside one, else ``app``.
+    rerun_scope: Literal["app", "fragment"] = "app"
 
 
 def _state_text(key: object, language: str) -> str:
@@ -180,6 +183,10 @@ def _forms(engine: Engine, ctx: PanelContext, case: CaseView,
 
 def case_actions(engine: Engine, ctx: PanelContext, case: CaseView) -> bool:
     """The caller's actions on ``case``; True when one was taken (committed)."""
+    flash = st.session_state.get("action_flash")
+    if flash:
+        st.success(" ".join(flash))
+        st.session_state["action_flash"] = None
     allowed = commands.allowed_actions(case, ctx.scope)
     st.caption(t("case_actions", ctx.language))
     if not allowed:
@@ -196,10 +203,16 @@ def case_actions(engine: Engine, ctx: PanelContext, case: CaseView) -> bool:
     except GridCommandError as exc:
         st.error(str(exc))
         return False
-    st.success(t("action_done", ctx.language, action=ACTIONS[chosen].text(ctx.language), case=case.id))
+    done = [t("action_done", ctx.language, action=ACTIONS[chosen].text(ctx.language), case=case.id)]
     if chosen == "arrive" and after.arrival_distance_m is not None:
-        st.caption(t("arrive_distance", ctx.language, distance=f"{after.arrival_distance_m:.0f}"))
-    return True
+        done.append(t("arrive_distance", ctx.language, distance=f"{after.arrival_distance_m:.0f}"))
+    # draw again from the new state (its actions, not the old state's), saying what was done
+    st.session_state["action_flash"] = done
+    try:
+        st.rerun(scope=ctx.rerun_scope)
+    except StreamlitAPIException:  # the fragment is running as part of a whole-page run
+        st.rerun()
+    return True  # not reached: the rerun ends this run
 
 
 def case_panel(engine: Engine, ctx: PanelContext, case_id: int) -> None:

@@ -50,7 +50,8 @@ if wall:
 
 hierarchy = _data.hierarchy_or_stop(cfg.hierarchy_path, language)
 basemap = build_basemap(cfg.basemap)
-panel = PanelContext(scope=scope, language=language, settings=cfg, community_streets=community_streets(hierarchy))
+panel = PanelContext(scope=scope, language=language, settings=cfg, community_streets=community_streets(hierarchy),
+                     rerun_scope="fragment")
 
 
 # --- filters (sidebar; shared by the map, the list and the tiles) ----------------------------

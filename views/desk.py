@@ -26,7 +26,7 @@ from layers.basemaps import build_basemap
 from layers.choropleth import build_choropleth_layer
 from layers.compose import assemble, bounds_of
 from metrics.workload import balance, overloaded, workload_table
-from views import _data
+from views import _data, _thematic
 from views._auth import require_page
 from views._case_panel import PanelContext, case_panel
 from views._state import lang, settings
@@ -35,6 +35,9 @@ from workforce.patrol import stored_week_coverage
 user = require_page("desk")
 scope, language, cfg = user.scope, lang(), settings()
 st.title(t("page_desk", language))
+if st.session_state.get("action_flash"):  # what the last dispatch or decision did
+    st.success(" ".join(st.session_state["action_flash"]))
+    st.session_state["action_flash"] = None
 hierarchy = _data.hierarchy_or_stop(cfg.hierarchy_path, language)
 engine = _data.engine(cfg.database_url)
 streets = community_streets(hierarchy)
@@ -56,6 +59,8 @@ def _table(rows: pd.DataFrame, suggestions: dict[int, suggest.Suggestion] | None
             lambda k: CATEGORIES[k].text(language) if k in CATEGORIES else k),
         t("case_state", language): rows["state"].map(lambda k: STATES[k].text(language) if k in STATES else k),
         t("case_grid", language): rows["grid_code"],
+        t("desk_owner_col", language): _thematic.owner_texts(rows, cfg.hierarchy_path, context.directory.grid_workers,
+                                                             language),
         t("desk_hours_left", language): rows["hours_left"].round(1),
         t("desk_reason", language): rows["unrouted_reason"],
         t("case_text", language): rows["text"],
@@ -84,7 +89,10 @@ def _apply(ids: list[int], do: Any) -> None:
             done += 1
         except GridCommandError as exc:
             st.error(t("desk_failed", language, case=case_id, error=str(exc)))
-    if done:
+    if done and done == len(ids):  # all went through: draw the queues again without them
+        st.session_state["action_flash"] = [t("desk_done", language, n=done)]
+        st.rerun()
+    if done:  # some failed: keep their errors on screen (the queues refresh at the next run)
         st.success(t("desk_done", language, n=done))
 
 

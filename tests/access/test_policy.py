@@ -17,10 +17,10 @@ from core.errors import InputError, PermissionDenied
 
 #: role -> (reach, records, pages, case actions, assigns) -- written out, not computed from the code.
 EXPECTED = {
-    "admin": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits", "audit-log"},
+    "admin": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits", "briefing", "audit-log"},
               {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
                "archive", "approve_extension", "refuse_extension", "cohandle"}, "district"),
-    "commander": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits"},
+    "commander": ("district", True, {"hierarchy", "command", "desk", "kpi", "visits", "briefing"},
                   {"register", "void", "dispatch", "reassign", "verify", "rework", "follow_up", "reopen", "close",
                    "archive", "approve_extension", "refuse_extension", "supervise", "cohandle"}, "district"),
     "chief": ("area", True, {"hierarchy", "command", "desk", "kpi", "visits"},
@@ -28,7 +28,7 @@ EXPECTED = {
                "supervise", "cohandle"}, "area"),
     "worker": ("grid", True, {"hierarchy", "command", "field", "kpi", "visits"},
                {"accept", "return", "arrive", "handle", "request_extension"}, None),
-    "leader": ("district", False, {"hierarchy", "command", "kpi", "visits"}, {"supervise"}, None),
+    "leader": ("district", False, {"hierarchy", "command", "kpi", "visits", "briefing"}, {"supervise"}, None),
 }
 #: role -> capabilities, and record kinds it may unmask.
 EXPECTED_CAPABILITIES = {

@@ -47,6 +47,9 @@ def test_commander_registers_a_reported_case(actions_store) -> None:
     assert not at.error
     # the panel's header already shows the new state (it is drawn after the action)
     assert any(m.value.startswith("**#1 ·") and m.value.endswith("· 已立案**") for m in at.markdown)
+    # and it offers the new state's actions at once: no "register" any more, "dispatch" instead
+    keys = {b.key for b in at.button} | {f.key for f in at.get("form")}
+    assert "cm_act_register_1_1" not in keys and "cm_act_dispatch_1_2" in keys
 
 
 def test_leader_sees_only_supervise_and_it_changes_no_state(actions_store) -> None:
@@ -191,7 +194,7 @@ def test_arrive_records_the_latest_gps_fix_and_its_distance(actions_store) -> No
         assert 50 < case.arrival_distance_m < 150  # 0.001° of longitude ≈ 91 m here
     note = _last_event(actions_store, 4).note
     assert "GPS fix" in note and "m from the case" in note
-    assert any("到场位置距案件" in c.value for c in at.caption)
+    assert any("到场位置距案件" in s.value for s in at.success)  # shown with the confirmation after the rerun
 
 
 def test_arrive_without_a_recent_fix_asks_for_the_position(actions_store) -> None:
