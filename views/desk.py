@@ -74,7 +74,7 @@ def _picked(view: pd.DataFrame, key: str) -> list[int]:
     event = st.dataframe(view, hide_index=True, key=key, on_select="rerun", selection_mode="multi-row",
                          width="stretch", height=min(420, 38 + 35 * max(1, len(view))))
     rows = getattr(event, "selection", {}).get("rows", []) if event else []
-    return [int(view.iloc[i]["#"]) for i in rows]
+    return [int(view.iloc[i]["#"]) for i in rows if i < len(view)]
 
 
 def _apply(ids: list[int], do: Any) -> None:
@@ -89,6 +89,8 @@ def _apply(ids: list[int], do: Any) -> None:
             st.error(t("desk_failed", language, case=case_id, error=str(exc)))
     if done and done == len(ids):  # all went through: draw the queues again without them
         st.session_state["action_flash"] = [t("desk_done", language, n=done)]
+        for queue in desk.QUEUES:  # and with nothing ticked (the ticks were row positions)
+            st.session_state.pop(f"desk_{queue}", None)
         st.rerun()
     if done:  # some failed: keep their errors on screen (the queues refresh at the next run)
         st.success(t("desk_done", language, n=done))
