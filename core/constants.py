@@ -279,3 +279,39 @@ JOBS_INTERVAL_SECONDS = 60
 #: Rate thresholds for green / yellow grades (below yellow is red).
 GRADE_GREEN = 0.95
 GRADE_YELLOW = 0.85
+
+# --- Key populations (一键可知): the four visits plus key groups, each with a visit frequency ---------
+#: How often a person of a group is due a visit: one cycle a month, two (1st-15th, 16th-end) or
+#: one a calendar quarter.
+VISIT_FREQUENCIES: dict[str, Label] = {
+    f.key: f
+    for f in (
+        Label("monthly", "每月", "Monthly"),
+        Label("fortnightly", "每半月", "Fortnightly"),
+        Label("quarterly", "每季度", "Quarterly"),
+    )
+}
+#: Key groups (重点人群) besides the four visits; more in ``[registry.groups]`` (keys of at most 16
+#: characters, as stored).
+KEY_GROUPS: dict[str, Label] = {
+    g.key: g
+    for g in (
+        Label("petitioner", "信访人员", "Petitioner"),
+        Label("mental_illness", "精神障碍患者", "Person with a mental disorder"),
+        Label("lonely_elderly", "孤寡老人", "Elderly person living alone"),
+        Label("disabled", "残疾人", "Person with a disability"),
+        Label("left_behind", "留守儿童", "Left-behind child"),
+    )
+}
+#: Visit frequency of each group by default (``[registry] frequency`` overrides it).
+GROUP_FREQUENCIES: dict[str, str] = {
+    "hardship": "monthly", "empty_nest": "monthly", "correction": "monthly", "rehab": "monthly",
+    "petitioner": "fortnightly", "mental_illness": "fortnightly", "lonely_elderly": "monthly",
+    "disabled": "quarterly", "left_behind": "monthly",
+}
+#: Two consecutive visits of one worker are suspicious when going from one to the other would take
+#: more than this speed (km/h) over more than the on-site distance.
+VISIT_MAX_SPEED_KMH = 120.0
+#: Visits of one worker to at least this many different persons from one position (to 0.1 m) are
+#: suspicious.
+VISIT_SHARED_POSITION_VISITS = 3

@@ -2,13 +2,16 @@
 
 The position follows the arrival rule (:mod:`cases.commands`): a position from the phone (the
 browser's geolocation, or typed), else the worker's latest GPS fix if recent, else - when the worker
-says so - none at all. The visit is measured against the household's location
-(:func:`registry.visits.measure_visit`): verified on site within ``VISIT_ON_SITE_M``.
+says so - none at all. The visit is measured against the person's home (their building's position;
+:func:`registry.visits.measure_visit`): on site within ``[registry] on_site_m`` (default 50 m).
+Photos are checked and stripped of every metadata, the GPS position included
+(:func:`intake.photos.prepare_photos`), in the same transaction.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,8 +22,10 @@ from access.scope import Scope
 from core import clock
 from core.errors import InputError, NotFound, PermissionDenied
 from core.settings import Settings, load_settings
+from intake.photos import prepare_photos
 from registry.visits import VisitPlace, measure_visit
 from store.models import Household, Visit
+from store.models.people import VisitPhoto
 from workforce.positions import latest_fix
 
 
@@ -61,6 +66,7 @@ def record_visit(
     lat: float | None = None,
     no_fix: bool = False,
     at: datetime | None = None,
+    photos: Sequence[tuple[str, bytes]] = (),
     settings: Settings | None = None,
 ) -> RecordedVisit:
     """Record a visit by ``actor`` (a grid worker) to a household of their grid; the caller commits.
@@ -80,8 +86,10 @@ def record_visit(
         No position at all (the visit is kept, not verified on site).
     at : datetime, optional
         When (naive local time); default now.
+    photos : sequence of (filename, bytes), optional
+        JPEG/PNG/HEIC photos of the visit (at most nine; a bad one refuses the visit).
     settings : Settings, optional
-        ``arrival_fix_max_age_minutes``, ``metric_crs``.
+        ``arrival_fix_max_age_minutes``, ``metric_crs``, ``registry.on_site_m``, ``upload_max_mb``.
 
     Returns
     -------
@@ -95,17 +103,21 @@ def record_visit(
     household = session.get(Household, str(household_id))
     if household is None or not actor.allows(household):
         raise NotFound(f"no household {household_id} in your area; check the number")
+    prepared = prepare_photos(list(photos), max_mb=float(settings.upload_max_mb))
     lon, lat, how = _position(session, actor, lon, lat, no_fix, at=at,
                               max_age_minutes=float(settings.arrival_fix_max_age_minutes))
     check = measure_visit(VisitPlace(lon, lat), VisitPlace(household.lon, household.lat),
-                          metric_crs=settings.metric_crs)
+                          metric_crs=settings.metric_crs, on_site_m=settings.registry.on_site_m)
     visit = Visit(id=f"V{uuid.uuid4().hex[:20]}", household_id=household.id, worker_id=str(actor.worker_id), at=at,
                   lon=lon, lat=lat, outcome=outcome.strip(), distance_m=check.distance_m, on_site=check.on_site,
                   grid_code=household.grid_code, community_code=household.community_code,
                   street_code=household.street_code)
     session.add(visit)
+    session.add_all(VisitPhoto(visit_id=visit.id, filename=p.filename, width=p.width, height=p.height, image=p.jpeg,
+                               thumbnail=p.thumbnail) for p in prepared)
     audit.record(session, actor=actor.username or str(actor.worker_id), action="visit", at=at,
                  target_kind="household", target_id=household.id,
-                 detail={"position": how, "on_site": check.on_site, "distance_m": check.distance_m})
+                 detail={"position": how, "on_site": check.on_site, "distance_m": check.distance_m,
+                         "photos": len(prepared)})
     session.flush()
     return RecordedVisit(visit.id, household.id, at, check.distance_m, check.on_site, how)

@@ -1,4 +1,11 @@
-"""Loading the four-visit registry and its visits from the CSV files communities keep.
+"""Loading the four-visit registry and its visits from the demo district's CSV files (the loaders
+``python -m cases seed-demo`` uses).
+
+These loaders trust their files: ``load_households`` does not check the ID numbers (the demo's
+fake people carry a wrong GB 11643 check digit on purpose, so that no number can be a real
+person's) and stops at the first bad row. The spreadsheets communities keep go through
+:func:`registry.roster_import.import_roster` (``python -m registry import``), which checks every
+row, matches persons by ID number and refuses a wrong check digit.
 
 Headers (UTF-8 with or without BOM, or GBK; as ``data/make_demo.py`` writes them):
 
@@ -74,7 +81,7 @@ def load_households(session: Session, path: Path, *, parents: GridParents, actor
         if not r["户主姓名"]:
             raise InputError(str(path), "户主姓名 is empty", "fill in the head of household", where=row_label(i))
         rows.append({
-            "id": hid, "head_name": r["户主姓名"], "id_number": r["身份证号"] or None,
+            "id": hid, "household_no": hid, "head_name": r["户主姓名"], "id_number": r["身份证号"] or None,
             "phone": r["联系电话"] or None, "category": category, "building_code": r["楼栋编码"] or None,
             "grid_code": grid, "community_code": community, "street_code": street,
             "lon": float_cell(path, i, "经度", r["经度"], required=True),

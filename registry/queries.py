@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session
 from access.exports import audited_export
 from access.protect import protect
 from access.scope import Scope
-from core.errors import InputError
+from registry.periods import month_window
+from registry.population import person_ids
+from registry.status import period_status_of
 from store.models import Household, Visit
 from store.query import (
     area_filter,
@@ -146,21 +148,6 @@ def list_visits(
     return protect(pd.DataFrame(data, columns=list(VISIT_COLUMNS)), "visit", scope)
 
 
-def month_window(period: str | tuple[datetime, datetime]) -> tuple[datetime, datetime]:
-    """``"YYYY-MM"`` (or a ``(start, end)`` pair) as a half-open window ``[start, end)``."""
-    if isinstance(period, tuple):
-        start, end = period
-        if not start < end:
-            raise InputError("period", f"start {start} is not before end {end}", "swap or correct the dates")
-        return start, end
-    try:
-        start = datetime.strptime(str(period), "%Y-%m")
-    except ValueError:
-        raise InputError("period", f"not a month: {period!r}", "write it as YYYY-MM, e.g. 2026-11") from None
-    end = datetime(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return start, end
-
-
 def households_to_visit(
     session: Session,
     scope: Scope,
@@ -171,7 +158,8 @@ def households_to_visit(
     credible: bool = False,
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Four-visit households still to be visited in ``period``, personal data masked (not for leaders).
+    """Persons planned in ``period`` and not yet visited in every planned cycle (:mod:`registry.schedule`),
+    personal data masked (not for leaders).
 
     Parameters
     ----------
@@ -184,7 +172,7 @@ def households_to_visit(
     area_code : str, optional
         A street, community or grid code inside the caller's scope.
     credible : bool
-        Count only on-site visits (GPS at the household) as done: a household visited "on
+        Count only verified visits (on site and not suspicious) as done: a person visited "on
         paper" only is still listed.
     limit : int, optional
 
@@ -192,7 +180,8 @@ def households_to_visit(
     -------
     pandas.DataFrame
         Columns :data:`HOUSEHOLD_COLUMNS` plus ``last_visit_at`` (the latest visit before the
-        period's end, or NaT), ordered by grid and id; lon/lat EPSG:4490.
+        period's end, or NaT) and ``due_by`` (the last day of the earliest cycle still to visit),
+        ordered by grid and id; lon/lat EPSG:4490.
 
     Raises
     ------
@@ -200,17 +189,18 @@ def households_to_visit(
         For ``leader`` (use :func:`metrics.coverage.visit_coverage`).
     """
     scope.require_records()
-    start, end = month_window(period)
-    done = [Visit.household_id == Household.id, Visit.at >= start, Visit.at < end]
-    if credible:
-        done.append(Visit.on_site.is_(True))
+    _, end = month_window(period)
+    status = period_status_of(session, scope, period, category=category, area_code=area_code)
+    todo = status.loc[status["planned"] & ~status["verified" if credible else "visited"]].set_index("id")
     last_visit = (select(func.max(Visit.at)).where(Visit.household_id == Household.id, Visit.at < end)
                   .scalar_subquery().label("last_visit_at"))
-    query: Select[Any] = (select(*(getattr(Household, c) for c in HOUSEHOLD_COLUMNS), last_visit)
-             .where(scope.clause(Household), ~select(Visit.id).where(*done).exists()))
-    query = _narrow(query, category=category, area_code=area_code, limit=limit)
+    query = (select(*(getattr(Household, c) for c in HOUSEHOLD_COLUMNS), last_visit)
+             .where(Household.id.in_(person_ids(scope, category=category))))
     frame = rows_frame(session, query, (*HOUSEHOLD_COLUMNS, "last_visit_at"))
+    frame = frame.loc[frame["id"].isin(todo.index)].sort_values(["grid_code", "id"], na_position="last")
+    frame = frame.head(limit_rows(limit)).reset_index(drop=True)
     frame["last_visit_at"] = pd.to_datetime(frame["last_visit_at"])
+    frame["due_by"] = frame["id"].map(todo["due_by"])
     return protect(frame, "household", scope)
 
 

@@ -1,5 +1,6 @@
 """ORM models of people in the field: grid workers and chiefs, their GPS fixes, and the
-four-visit (四访) households and visits.
+key-population registry (一键可知): the four-visit (四访) households and key-group persons, their
+moves between grids, notes, visits and visit photos.
 
 Personal data (``head_name``, ``id_number``, ``phone``) is stored in clear and masked on every
 output by the read APIs (``registry.queries``); never read these tables directly from a page.
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
 )
@@ -40,13 +42,21 @@ class Worker(Base):
 
 
 class Household(Base):
-    """A household of the four-visit registry (四访): hardship, empty-nest, correction, rehab."""
+    """A registered person of the key-population registry: the head of a four-visit household
+    (困难家庭, 空巢老人, 社区矫正人员, 戒毒康复人员) or a member of a key group (信访人员 …).
+
+    ``id`` is the household number (户编号) as first imported (a second person of one household
+    gets a derived id); the person is matched by ``id_number`` (身份证号). ``worker_id`` overrides
+    the responsible worker (default: the worker of the grid); ``lon``/``lat`` are the home's
+    position (the building's), EPSG:4490.
+    """
 
     __tablename__ = "households"
     __table_args__ = (
         Index("ix_households_grid", "grid_code", "category"),
         Index("ix_households_community", "community_code"),
         Index("ix_households_street", "street_code"),
+        Index("ix_households_id_number", "id_number"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -60,6 +70,10 @@ class Household(Base):
     street_code: Mapped[str | None] = mapped_column(String(32))
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
+    household_no: Mapped[str | None] = mapped_column(String(32))
+    worker_id: Mapped[str | None] = mapped_column(String(32))
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     def __repr__(self) -> str:
         return f"<Household {self.id} {self.category} grid={self.grid_code}>"
@@ -77,6 +91,7 @@ class Visit(Base):
         Index("ix_visits_street_at", "street_code", "at"),
         Index("ix_visits_household_at", "household_id", "at"),
         Index("ix_visits_worker_at", "worker_id", "at"),
+        Index("ix_visits_at", "at"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -96,6 +111,59 @@ class Visit(Base):
 
     def __repr__(self) -> str:
         return f"<Visit {self.id} household={self.household_id} on_site={self.on_site}>"
+
+
+class PersonMove(Base):
+    """A registered person moving from one grid to another (reported by the registry import); the
+    codes before the move let coverage place the person where they lived at a period's end."""
+
+    __tablename__ = "person_moves"
+    __table_args__ = (
+        Index("ix_person_moves_person_at", "household_id", "at"),
+        Index("ix_person_moves_from_grid", "from_grid_code"),
+        Index("ix_person_moves_from_community", "from_community_code"),
+        Index("ix_person_moves_from_street", "from_street_code"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    from_grid_code: Mapped[str | None] = mapped_column(String(32))
+    from_community_code: Mapped[str | None] = mapped_column(String(32))
+    from_street_code: Mapped[str | None] = mapped_column(String(32))
+    from_building_code: Mapped[str | None] = mapped_column(String(40))
+    to_grid_code: Mapped[str | None] = mapped_column(String(32))
+    to_building_code: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(128))
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class PersonNote(Base):
+    """A dated note on a registered person's card, by the worker or chief who wrote it."""
+
+    __tablename__ = "person_notes"
+    __table_args__ = (Index("ix_person_notes_person_at", "household_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    household_id: Mapped[str] = mapped_column(ForeignKey("households.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    author: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class VisitPhoto(Base):
+    """A photo taken on a visit: JPEG without metadata (no GPS position kept), with a thumbnail."""
+
+    __tablename__ = "visit_photos"
+    __table_args__ = (Index("ix_visit_photos_visit", "visit_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    visit_id: Mapped[str] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(128))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    image: Mapped[bytes] = mapped_column(LargeBinary)
+    thumbnail: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class WorkerTrack(Base):

@@ -58,7 +58,7 @@ def test_coverage_and_households_still_due(visits_store) -> None:
     at = _page("commander")
     tiles = {m.label: m.value for m in at.metric}
     assert (tiles["应访户数"], tiles["已访户数"]) == ("3", "2")
-    assert tiles["走访覆盖率"].endswith("66.7 %") and tiles["到户覆盖率"].endswith("33.3 %")
+    assert tiles["走访覆盖率"].startswith("66.7 %") and tiles["到户覆盖率"].startswith("33.3 %")  # then the grade word
     by_area = at.dataframe[0].value
     assert list(by_area["编码"]) == [visits_store] and list(by_area["到户核实"]) == [1]
     todo = at.dataframe[1].value
