@@ -43,6 +43,23 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class RegistrySettings:
+    """The key-population registry and its visits (``[registry]``; read by :mod:`registry.groups`)."""
+
+    #: A visit is verified on site within this distance (m) of the person's building.
+    on_site_m: float = constants.VISIT_ON_SITE_M
+    #: Consecutive visits of one worker faster than this (km/h) are suspicious.
+    max_speed_kmh: float = constants.VISIT_MAX_SPEED_KMH
+    #: Visits of one worker to this many different persons from one position are suspicious.
+    shared_position_visits: int = constants.VISIT_SHARED_POSITION_VISITS
+    #: Visit frequency per group key over ``constants.GROUP_FREQUENCIES``, e.g. ``frequency =
+    #: {disabled = "monthly"}``.
+    frequency: dict[str, str] = field(default_factory=dict)
+    #: More key groups: ``[registry.groups.veteran] zh = "退役军人", en = "Veteran", frequency = "quarterly"``.
+    groups: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every configurable value, with its default."""
 
@@ -79,6 +96,8 @@ class Settings:
     sla: dict[str, dict[str, int]] = field(default_factory=dict)
     #: Local days off and working days over the national calendar (``[calendar]``).
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    #: Key groups, visit frequencies and the rules that verify visits (``[registry]``).
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
 
 
 _PATH_FIELDS = {"demo_dir", "hierarchy_path", "routing_rules_path"}
@@ -109,7 +128,7 @@ def load_settings(path: Path | None = None) -> Settings:
             values = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(str(path), f"not valid TOML ({exc})", "correct the syntax") from exc
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(Settings)} | {"api"}  # [api] is read by the intake API (core.api_settings)
     unknown = sorted(set(values) - known)
     if unknown:
         raise InputError(
@@ -117,11 +136,14 @@ def load_settings(path: Path | None = None) -> Settings:
         )
     settings = Settings()
     updates: dict[str, Any] = {}
+    values.pop("api", None)  # read by the intake API itself (core.api_settings)
     for name, value in values.items():
         if name == "basemap":
             updates[name] = BasemapSettings(**value)
         elif name == "calendar":
             updates[name] = _calendar_settings(str(path), value)
+        elif name == "registry":
+            updates[name] = _registry_settings(str(path), value)
         elif name in _PATH_FIELDS:
             updates[name] = (PROJECT_ROOT / value).resolve()
         else:
@@ -177,3 +199,45 @@ def _calendar_settings(source: str, value: Any) -> CalendarSettings:
         raise InputError(source, f"[calendar] {', '.join(map(str, both))} is listed in both holidays and workdays",
                          "keep each date in one of the two lists")
     return CalendarSettings(holidays=holidays, workdays=workdays)
+
+
+_REGISTRY_EXAMPLE = ('write e.g. [registry] on_site_m = 50, frequency = {disabled = "monthly"} and '
+                     '[registry.groups.veteran] zh = "退役军人", frequency = "quarterly"')
+
+
+def _registry_groups(source: str, groups: Any) -> dict[str, dict[str, str]]:
+    """``[registry.groups]``: each new group with a Chinese label, a frequency and a key of at most 16
+    characters (as stored), optionally an English label."""
+    frequencies = sorted(constants.VISIT_FREQUENCIES)
+    if not isinstance(groups, dict):
+        raise InputError(source, "[registry] groups must be a table of tables", _REGISTRY_EXAMPLE)
+    for key, group in groups.items():
+        fine = (isinstance(group, dict) and str(group.get("zh", "")).strip() and len(key) <= 16
+                and group.get("frequency") in frequencies and not set(group) - {"zh", "en", "frequency"})
+        if not fine:
+            raise InputError(source, f"[registry.groups.{key}] needs zh and frequency ({', '.join(frequencies)}), "
+                             "may have en, and its key at most 16 characters", _REGISTRY_EXAMPLE)
+    return {str(k): {f: str(v) for f, v in g.items()} for k, g in groups.items()}
+
+
+def _registry_settings(source: str, value: Any) -> RegistrySettings:
+    """The ``[registry]`` table, checked: positive limits, known groups and frequencies."""
+    if not isinstance(value, dict):
+        raise InputError(source, "registry must be a table", _REGISTRY_EXAMPLE)
+    known = [f.name for f in fields(RegistrySettings)]
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise InputError(source, f"[registry] has unknown key(s) {', '.join(unknown)}", f"use only {', '.join(known)}")
+    for key in ("on_site_m", "max_speed_kmh", "shared_position_visits"):
+        number = value.get(key, 1)
+        if isinstance(number, bool) or not isinstance(number, int | float) or number <= 0:
+            raise InputError(source, f"[registry] {key} must be a positive number", _REGISTRY_EXAMPLE)
+    groups = _registry_groups(source, value.get("groups", {}))
+    frequency = value.get("frequency", {})
+    names = sorted(set(constants.GROUP_FREQUENCIES) | set(groups))
+    bad = ([f"{k} = {v!r}" for k, v in frequency.items() if k not in names or v not in constants.VISIT_FREQUENCIES]
+           if isinstance(frequency, dict) else [repr(frequency)])
+    if bad:
+        raise InputError(source, f"[registry] frequency has {', '.join(bad)}",
+                         f"map a group ({', '.join(names)}) to one of {', '.join(constants.VISIT_FREQUENCIES)}")
+    return replace(RegistrySettings(), **{**value, "groups": groups, "frequency": dict(frequency)})
