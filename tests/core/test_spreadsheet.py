@@ -35,6 +35,7 @@ OUTSIDE = {
     "data/make_demo.py": "the demo district generator's CSV files",
     "bench/join_bench.py": "the benchmark's pandas baseline and its generated input",
     "bench/cases_bench.py": "the benchmark's generated 100k-row input",
+    "bench/registry_bench.py": "the benchmark's generated 20,000-person roster",
 }
 
 
