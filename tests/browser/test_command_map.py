@@ -156,7 +156,7 @@ def test_grid_click_shows_its_panel(dashboard_url, recorded_page, artifacts_dir)
     assert point is not None, "no grid point free of markers"
     dx, dy = _frame_offset(page, frame)
     page.mouse.move(dx + point[0], dy + point[1])
-    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip = frame.locator(".leaflet-tooltip", has_text="网格编码").first  # the grid's (not a marker's)
     tooltip.wait_for(timeout=10_000)
     code = re.search(r"网格编码\s*(\d{15})", tooltip.inner_text()).group(1)
     page.mouse.click(dx + point[0], dy + point[1])
