@@ -8,9 +8,11 @@ import math
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from core.constants import LOCAL_TIMEZONE
 from core.errors import InputError
 
 
@@ -26,8 +28,9 @@ def read_csv_cells(path: Path, headers: tuple[str, ...], *, missing_fix: str = "
             break
         except UnicodeDecodeError:
             continue
-        except pd.errors.ParserError as exc:
-            raise InputError(str(path), f"not a readable CSV ({exc})", "save it again as CSV") from exc
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(str(path), f"not a readable CSV ({first})", "save it again as CSV") from exc
     if frame is None:
         raise InputError(str(path), "neither UTF-8 nor GBK text", "save it as CSV in UTF-8 or GBK")
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -80,9 +83,13 @@ def float_cell(path: Path, i: int, column: str, value: str, *, required: bool) -
 
 
 def time_cell(path: Path, i: int, column: str, value: str) -> datetime:
-    """A local date-time cell (``YYYY-MM-DD HH:MM:SS``, slashes allowed)."""
+    """A local date-time cell (``YYYY-MM-DD HH:MM:SS``, slashes allowed); one with an offset
+    (``+08:00``, ``Z``) is converted to local time, so that every time is naive local time."""
     try:
-        return datetime.fromisoformat(value.replace("/", "-"))
-    except ValueError:
+        moment = datetime.fromisoformat(value.replace("/", "-"))
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(ZoneInfo(LOCAL_TIMEZONE)).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: the local time falls outside the years 1-9999
         raise InputError(str(path), f"{column} is not a date-time: {value!r}", "write YYYY-MM-DD HH:MM:SS",
                          where=row_label(i)) from None
+    return moment

@@ -156,6 +156,13 @@ def file_encoding(path: Path) -> str | None:
     return None
 
 
+def shown(name: object) -> str:
+    """A name from a user's file (a column, a zip member) as a one-line message shows it: as it
+    is, or quoted with its line breaks and other invisible characters escaped."""
+    text = str(name)
+    return text if text.isprintable() else repr(text)
+
+
 # --- spreadsheet cells -----------------------------------------------------------------------
 
 def cell_text(value: object) -> str:
@@ -171,7 +178,10 @@ def cell_text(value: object) -> str:
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # a Fraction beyond any float: its exact text
+            return str(value)
         if not math.isfinite(number):
             return ""
         return str(int(number)) if number.is_integer() and abs(number) < 1e17 else repr(number)
@@ -189,7 +199,7 @@ def is_blank(value: object) -> bool:
         return True
     try:
         return bool(value != value)
-    except TypeError:  # pandas.NA: "the truth value of NA is ambiguous"
+    except (TypeError, ArithmeticError):  # pandas.NA: "the truth value of NA is ambiguous"; Decimal("sNaN")
         return True
     except ValueError:  # an array in a cell is not blank
         return False
@@ -228,7 +238,7 @@ def read_xlsx_text(path: str | Path, *, source: str | None = None,
     except Exception as exc:  # zipfile, XML and openpyxl errors alike: not a workbook
         raise InputError(source, f"cannot be opened as XLSX ({type(exc).__name__})", fix) from exc
     try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        rows = workbook.worksheets[0].iter_rows(values_only=True) if workbook.worksheets else iter(())
         header = next(rows, None)
         if header is None:
             raise InputError(source, "the first sheet is empty", "put the table on the first sheet, headers in row 1")
@@ -239,6 +249,10 @@ def read_xlsx_text(path: str | Path, *, source: str | None = None,
             if any(cells):
                 data.append(cells + [""] * (len(names) - len(cells)))
                 numbers_.append(number)
+    except InputError:
+        raise
+    except Exception as exc:  # read-only sheets are parsed (and unzipped) lazily, row by row
+        raise InputError(source, f"cannot be read as XLSX ({type(exc).__name__})", fix) from exc
     finally:
         workbook.close()
     frame = pd.DataFrame(data, columns=names, dtype=object)

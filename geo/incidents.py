@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.errors import InputError, few
-from core.text import cell_text, decode, detect_encoding, not_text_error, read_xlsx_text
+from core.text import cell_text, decode, detect_encoding, not_text_error, read_xlsx_text, shown
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -88,14 +88,14 @@ def detect_coordinate_columns(columns: list[str], *, source: str = "") -> tuple[
 
     lon, lat = find(_LON_EXACT, _LON_WORDS), find(_LAT_EXACT, _LAT_WORDS)
     if lon is None or lat is None or lon == lat:
-        raise InputError(source, f"no longitude/latitude columns found (columns: {few(columns, 10)})", _FIX)
+        raise InputError(source, f"no longitude/latitude columns found (columns: {few(map(shown, columns), 10)})", _FIX)
     return lon, lat
 
 
 def _check_named(columns: list[str], lon_col: str | None, lat_col: str | None, source: str) -> None:
     for col in (lon_col, lat_col):
         if col is not None and col not in columns:
-            raise InputError(source, f"no column {col!r} (columns: {few(columns, 10)})",
+            raise InputError(source, f"no column {col!r} (columns: {few(map(shown, columns), 10)})",
                              "give an existing column name")
 
 

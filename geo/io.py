@@ -21,6 +21,7 @@ import pyogrio
 from pyproj import CRS
 
 from core.errors import InputError, few
+from core.text import shown
 from geo.shapefile import check_parts, cpg_encoding, read_dbf_text
 
 if TYPE_CHECKING:
@@ -130,13 +131,13 @@ def _resolve_zip(p: Path, display: str) -> LayerSource:
     try:
         with zipfile.ZipFile(p) as zf:
             names = [n for n in zf.namelist() if not n.startswith("__MACOSX/") and not n.endswith("/")]
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError) as exc:  # e.g. "zip file version 8.4"
         raise InputError(display, f"not a readable zip archive ({exc})", "re-export the archive") from exc
     layers = [n for n in names if n.lower().endswith(_VECTOR_SUFFIXES)]
     shps = [n for n in layers if n.lower().endswith(".shp")]
     chosen = shps if shps else layers
     if len(chosen) != 1:
-        found = f"{len(chosen):,}: {few(chosen)}" if chosen else "none"
+        found = f"{len(chosen):,}: {few(map(shown, chosen))}" if chosen else "none"
         raise InputError(
             display, f"expected exactly one vector layer in the zip, found {found}",
             "zip one layer per file (the .shp with its .dbf/.shx/.prj/.cpg)",
@@ -197,7 +198,7 @@ def _gpkg_layer(src: LayerSource, level: str) -> str | None:
         return level
     if len(layers) == 1:
         return layers[0]
-    msg = f"holds {len(layers):,} layers ({few(layers)}) and none is named {level!r}"
+    msg = f"holds {len(layers):,} layers ({few(map(shown, layers))}) and none is named {level!r}"
     raise InputError(src.display, msg, f"name the layer {level!r} or export it to its own file")
 
 

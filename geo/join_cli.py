@@ -43,14 +43,18 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
     with path.open("rb") as fh:
         head = fh.read(1 << 20)
     text = head.decode(encoding, errors="ignore")
-    row = next(csv.reader(io.StringIO(text)), None)
+    try:
+        row = next(csv.reader(io.StringIO(text)), None)
+    except csv.Error as exc:  # e.g. a header cell over the csv module's field limit (131,072 characters)
+        raise InputError(str(path), f"the header row cannot be read as CSV ({exc})",
+                         "export the incidents again with a header row of column names") from exc
     if not row:
         raise InputError(str(path), "the CSV is empty (no header row)", "export the incidents with a header row")
     return row
 
 
 def _read_arrow(path: Path, enc: str) -> pa.Table:
-    names = _csv_header(path, "utf-8" if enc == "utf-8-sig" else enc)
+    names = _csv_header(path, enc)  # utf-8-sig drops the BOM, as Arrow does: the names must match
     read_opts = pacsv.ReadOptions(encoding="utf8" if enc.startswith("utf-8") else enc, block_size=8 << 20)
     conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False,
                                 quoted_strings_can_be_null=False)
@@ -122,6 +126,10 @@ def _read_table(incidents: Path, lon_col: str | None, lat_col: str | None) -> tu
     if lon_col is None or lat_col is None:
         lon, lat = detect_coordinate_columns(names, source=str(incidents))
         lon_col, lat_col = lon_col or lon, lat_col or lat
+    for col in {lon_col, lat_col}:
+        if names.count(col) > 1:
+            raise InputError(str(incidents), f"the coordinate column {col!r} appears {names.count(col)} times",
+                             "give every column its own name (rename the copies) and run again")
     return table, lon_col, lat_col
 
 

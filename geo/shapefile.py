@@ -152,10 +152,12 @@ def cpg_encoding(text: str, source: str) -> str:
     if value in _CPG_ALIASES:
         return _CPG_ALIASES[value]
     try:
-        return codecs.lookup(value).name
-    except LookupError as exc:
+        name = codecs.lookup(value).name
+        b"\xd6\xd0".decode(name, errors="replace")  # a text codec reads bytes (base64, idna ... do not)
+    except (LookupError, ValueError) as exc:  # ValueError: a NUL byte; UnicodeError is one too
         raise InputError(source, f".cpg names an unknown encoding {text.strip()!r}",
                          "write UTF-8 or GBK in the .cpg, or delete it") from exc
+    return name
 
 
 def read_dbf_text(dbf: bytes, *, source: str, encoding: str | None = None) -> tuple[pd.DataFrame, str]:
@@ -199,6 +201,9 @@ def read_dbf_text(dbf: bytes, *, source: str, encoding: str | None = None) -> tu
     rows = np.flatnonzero(keep) + 1
     for raw_name, _ftype, off, flen in fields_meta:
         name = raw_name.decode(encoding, errors="replace").strip()
+        if not flen or off + flen > rlen:
+            raise InputError(source, f"the .dbf is corrupt: field {name!r} ({flen} bytes at byte {off} of each record) "
+                             f"does not fit its {rlen}-byte records", FIX)
         cells: Iterable[bytes] = ([] if raw is None else
                                   np.ascontiguousarray(raw[keep, off:off + flen]).view(f"S{flen}").ravel().tolist())
         try:

@@ -100,11 +100,23 @@ PLAUSIBLE_YEARS = (2000, 2100)
 def _parse_times(series: pd.Series) -> pd.Series:
     """Times of the text cells (naive local time); NaT where a cell is empty, unreadable or
     outside :data:`PLAUSIBLE_YEARS`."""
-    parsed = pd.to_datetime(series.where(series != ""), errors="coerce", format="mixed")
+    cells = series.where(series != "")
+    try:
+        parsed = pd.to_datetime(cells, errors="coerce", format="mixed")
+    except ValueError:  # offsets that differ, or cells with and without one: read cell by cell
+        parsed = pd.Series(pd.DatetimeIndex([_local_time(cell) for cell in cells]), index=series.index)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(constants.LOCAL_TIMEZONE).dt.tz_localize(None)
     first, last = PLAUSIBLE_YEARS
     return parsed.where((parsed.dt.year >= first) & (parsed.dt.year <= last))
+
+
+def _local_time(cell: object) -> pd.Timestamp:
+    """One cell as a naive local time (NaT when unreadable); a time with an offset is converted."""
+    moment = pd.to_datetime(cell, errors="coerce", format="mixed")
+    if pd.isna(moment) or moment.tzinfo is None:
+        return moment
+    return moment.tz_convert(constants.LOCAL_TIMEZONE).tz_localize(None)
 
 
 def normalise(frame: pd.DataFrame, headers: Mapping[str, str], default_source: str) -> tuple[pd.DataFrame, Problems]:

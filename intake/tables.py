@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,28 +48,47 @@ def _read_csv(path: Path) -> tuple[pd.DataFrame, str]:
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(str(path), f"not a readable CSV table ({exc})", "export the sheet again as CSV") from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(str(path), f"not a readable CSV table ({first})", "export the sheet again as CSV") from exc
     return frame, encoding
 
 
 def _read_geojson(path: Path) -> pd.DataFrame:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise InputError(str(path), f"not valid GeoJSON ({exc})", "export it again as GeoJSON (UTF-8)") from exc
     features = data.get("features") if isinstance(data, dict) else None
     if not isinstance(features, list):
         raise InputError(str(path), "no FeatureCollection features", "export a FeatureCollection of points")
     rows = []
-    for feature in features:
-        props = dict((feature or {}).get("properties") or {})
-        geometry = (feature or {}).get("geometry") or {}
+    for i, feature in enumerate(features, start=1):
+        item = feature or {}
+        props = (item.get("properties") or {}) if isinstance(item, dict) else None
+        geometry = (item.get("geometry") or {}) if isinstance(item, dict) else None
+        if not isinstance(props, dict) or not isinstance(geometry, dict):
+            raise InputError(str(path), "the feature, its properties or its geometry is not a JSON object",
+                             "export a FeatureCollection of points", where=f"feature {i}")
         coords = geometry.get("coordinates") if geometry.get("type") == "Point" else None
+        point = coords if isinstance(coords, list) and len(coords) >= 2 else ["", ""]
         row = {k: "" if v is None else str(v) for k, v in props.items()}
-        row["__lon"] = str(coords[0]) if coords and len(coords) >= 2 else ""
-        row["__lat"] = str(coords[1]) if coords and len(coords) >= 2 else ""
+        row["__lon"], row["__lat"] = str(point[0]), str(point[1])
         rows.append(row)
     return pd.DataFrame(rows).fillna("")
+
+
+def _stripped_names(columns: Iterable[object]) -> list[str]:
+    """Column names without surrounding spaces; a name repeated once stripped gets ``.1``, ``.2``
+    (as pandas names a repeated header), so that every column stays one column."""
+    names: list[str] = []
+    for column in columns:
+        name = base = str(column).strip()
+        n = 0
+        while name in names:
+            n += 1
+            name = f"{base}.{n}"
+        names.append(name)
+    return names
 
 
 def _match_headers(path: Path, columns: list[str]) -> dict[str, str]:
@@ -117,7 +137,7 @@ def read_table(path: str | Path) -> Table:
     else:
         frame = _read_geojson(path)
         labels = [f"feature {i + 1}" for i in range(len(frame))]
-    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.columns = _stripped_names(frame.columns)
     headers = _match_headers(path, [c for c in frame.columns if not c.startswith("__")])
     if kind == "geojson":
         for key in ("lon", "lat"):

@@ -57,7 +57,7 @@ def _zip_names(data: bytes) -> list[str] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             return archive.namelist()
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, NotImplementedError, ValueError):  # NotImplementedError: "zip file version 8.4"
         return None
 
 
@@ -77,7 +77,7 @@ def _content_matches(kind: str, data: bytes) -> bool:
     if kind == "geojson":
         try:
             value = json.loads(data.decode("utf-8-sig"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):  # RecursionError: nested too deep
             return False
         return isinstance(value, dict) and isinstance(value.get("type"), str)
     return False

@@ -17,6 +17,7 @@ import pandas as pd
 from core import constants
 from core.csvfile import float_cell, read_csv_cells, time_cell
 from core.errors import InputError
+from core.text import shown
 
 #: Columns of a track frame: staff number, local time, EPSG:4490 degrees.
 TRACK_FRAME_COLUMNS: tuple[str, ...] = ("worker_id", "at", "lon", "lat")
@@ -71,12 +72,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def _local(text: str, path: Path, where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(str(path), f"<time> {text!r} is not an ISO 8601 time", "write e.g. 2026-06-30T00:01:44Z",
-                         where=where) from None
-    if moment.tzinfo is None:  # no zone given: taken as local time, as in the CSV files
-        return moment.replace(microsecond=0)
-    return moment.astimezone(_LOCAL).replace(tzinfo=None, microsecond=0)
+        if moment.tzinfo is not None:  # converted; a time without a zone is local time, as in the CSV files
+            moment = moment.astimezone(_LOCAL).replace(tzinfo=None)
+    except (ValueError, OverflowError):  # OverflowError: the local time falls outside the years 1-9999
+        raise InputError(str(path), f"<time> {text!r} is not an ISO 8601 time (years 1-9999)",
+                         "write e.g. 2026-06-30T00:01:44Z", where=where) from None
+    return moment.replace(microsecond=0)
 
 
 def _coordinate(value: str | None, name: str, limit: float, path: Path, where: str) -> float:
@@ -93,7 +94,7 @@ def _coordinate(value: str | None, name: str, limit: float, path: Path, where: s
 def _read_gpx(path: Path) -> pd.DataFrame:
     try:
         root = ET.parse(path).getroot()
-    except (ET.ParseError, UnicodeDecodeError) as exc:
+    except (ET.ParseError, UnicodeDecodeError, LookupError) as exc:  # LookupError: an unknown encoding="..."
         raise InputError(str(path), f"not a readable GPX file ({exc})", "export the track again as GPX") from exc
     ns = {"g": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
     prefix = "g:" if ns else ""
@@ -104,7 +105,7 @@ def _read_gpx(path: Path) -> pd.DataFrame:
             raise InputError(str(path), "a track has no <name>", "name each track by the worker's staff number (工号)",
                              where=f"track {k}")
         for j, point in enumerate(track.iter(f"{{{ns['g']}}}trkpt" if ns else "trkpt"), start=1):
-            where = f"track {worker}, point {j}"
+            where = f"track {shown(worker)}, point {j}"
             when = point.findtext(f"{prefix}time", default="", namespaces=ns)
             if not when:
                 raise InputError(str(path), "a point has no <time>", "export the track with times", where=where)
