@@ -26,7 +26,7 @@ from functools import lru_cache
 
 import chinese_calendar
 
-from core.settings import CalendarSettings
+from core.settings import CalendarSettings, Settings, current_settings
 
 log = logging.getLogger(__name__)
 
@@ -116,27 +116,16 @@ class WorkingCalendar:
         return t
 
 
-_CONFIGURED: dict[tuple[str, int | None], WorkingCalendar] = {}
+_CONFIGURED: list[tuple[Settings, WorkingCalendar]] = []  # (the settings it was built from, the calendar)
 
 
 def configured_calendar() -> WorkingCalendar:
-    """The working calendar with the settings file's ``[calendar]`` overrides.
-
-    Re-read only when the file changes (deadlines are computed on every dispatch).
-    """
-    from core.settings import config_path, load_settings
-
-    path = config_path()
-    try:
-        stamp: int | None = path.stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    key = (str(path), stamp)
-    if key not in _CONFIGURED:
-        calendar = WorkingCalendar.from_settings(load_settings(path).calendar)
-        _CONFIGURED.clear()
-        _CONFIGURED[key] = calendar
-    return _CONFIGURED[key]
+    """The working calendar with the settings file's ``[calendar]`` overrides, built again only
+    when the file changes (deadlines are computed on every dispatch)."""
+    settings = current_settings()
+    if not _CONFIGURED or _CONFIGURED[0][0] is not settings:
+        _CONFIGURED[:] = [(settings, WorkingCalendar.from_settings(settings.calendar))]
+    return _CONFIGURED[0][1]
 
 
 def is_working_day(day: date, calendar: WorkingCalendar | None = None) -> bool:

@@ -76,23 +76,18 @@ def sla_table(overrides: Mapping[str, Mapping[str, int]] | None = None) -> dict[
     return table
 
 
-_CONFIGURED: dict[tuple[str, int | None], dict[str, Sla]] = {}
+#: The SLA table built from the current settings, with those settings.
+_CONFIGURED: list[tuple[Any, dict[str, Sla]]] = []
 
 
 def _configured_sla() -> dict[str, Sla]:
-    """The settings file's SLA table, re-read only when the file changes (dispatch is hot)."""
-    from core.settings import config_path, load_settings
+    """The settings file's SLA table, built again only when the file changes (dispatch is hot)."""
+    from core.settings import current_settings
 
-    path = config_path()
-    try:
-        stamp: int | None = path.stat().st_mtime_ns
-    except OSError:
-        stamp = None
-    key = (str(path), stamp)
-    if key not in _CONFIGURED:
-        _CONFIGURED.clear()
-        _CONFIGURED[key] = sla_table(load_settings(path).sla)
-    return dict(_CONFIGURED[key])
+    settings = current_settings()
+    if not _CONFIGURED or _CONFIGURED[0][0] is not settings:
+        _CONFIGURED[:] = [(settings, sla_table(settings.sla))]
+    return dict(_CONFIGURED[0][1])
 
 
 def add_working_days(start: datetime, days: float, *, calendar: WorkingCalendar | None = None) -> datetime:

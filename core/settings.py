@@ -109,6 +109,25 @@ def config_path() -> Path:
     return Path(os.environ.get("GRIDCOMMAND_CONFIG", PROJECT_ROOT / "gridcommand.toml"))
 
 
+#: The settings of :func:`current_settings`, by (file, modification time).
+_CURRENT: dict[tuple[str, int | None], Settings] = {}
+
+
+def current_settings() -> Settings:
+    """The settings file's values, re-read only when the file changes (for hot paths such as
+    every dispatch's deadlines); the same object while the file is unchanged."""
+    path = config_path()
+    try:
+        stamp: int | None = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    key = (str(path), stamp)
+    if key not in _CURRENT:
+        _CURRENT.clear()
+        _CURRENT[key] = load_settings(path)
+    return _CURRENT[key]
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """Read the settings.
 
