@@ -21,6 +21,15 @@ REALDATA = PROJECT_ROOT.parent / "shared" / "realdata"
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _main_module_kept() -> Iterator[None]:
+    """Streamlit's AppTest runs a page as ``__main__`` and leaves it there; a process spawned
+    later re-imports ``__main__`` and would start that page instead of its own target."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return PROJECT_ROOT
