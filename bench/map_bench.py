@@ -204,7 +204,7 @@ def time_to_interactive(url: str, port: int) -> tuple[float, float, float, float
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
             timings, drawn, message, received = [], [], [], []
-            from tests.browser.conftest import (
+            from tests.browser.helpers import (
                 go_to_page,
                 open_dashboard,
                 wait_for_frame_with,

@@ -1,9 +1,9 @@
-"""Browser-test helpers: a page that records every request and console error across frames,
-and a wait for the folium map inside streamlit-folium's iframe."""
+"""Browser-test fixtures: pages that record every request, console error and dialog across frames
+(one page, or several in contexts of their own)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -32,11 +32,8 @@ class Recorder:
         return hosts
 
 
-@pytest.fixture()
-def recorded_page(chromium) -> Iterator[tuple[object, Recorder]]:
-    """A fresh 1400x900 page with a :class:`Recorder` attached (dialogs are recorded, dismissed)."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
-    page = context.new_page()
+def attach_recorder(page) -> Recorder:
+    """A :class:`Recorder` of ``page``'s requests, console errors and dialogs (dismissed)."""
     rec = Recorder()
     page.on("request", lambda request: rec.requests.append(request.url))
     page.on("console", lambda msg: rec.errors.append(msg.text) if msg.type == "error" else None)
@@ -47,5 +44,30 @@ def recorded_page(chromium) -> Iterator[tuple[object, Recorder]]:
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
-    yield page, rec
+    return rec
+
+
+@pytest.fixture()
+def recorded_page(chromium) -> Iterator[tuple[object, Recorder]]:
+    """A fresh 1400x900 page with a :class:`Recorder` attached (dialogs are recorded, dismissed)."""
+    context = chromium.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    yield page, attach_recorder(page)
     context.close()
+
+
+@pytest.fixture()
+def new_page(chromium) -> Iterator[Callable[..., tuple[object, Recorder]]]:
+    """Make pages in contexts of their own (options of ``new_context``), each with a
+    :class:`Recorder` attached as ``recorded_page`` does; all are closed at the end."""
+    contexts = []
+
+    def make(**options) -> tuple[object, Recorder]:
+        context = chromium.new_context(locale="zh-CN", **options)
+        contexts.append(context)
+        page = context.new_page()
+        return page, attach_recorder(page)
+
+    yield make
+    for context in contexts:
+        context.close()

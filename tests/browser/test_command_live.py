@@ -12,25 +12,21 @@ own, ``GRIDCOMMAND_CONFIG``) on a copy of the SQLite store that `make run` seede
 from __future__ import annotations
 
 import os
-import re
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from core.settings import PROJECT_ROOT, config_path, load_settings
-from tests import system
+from core.settings import PROJECT_ROOT, load_settings
 from tests.browser.helpers import (
+    app_server,
     go_to_page,
     open_dashboard,
+    settings_refreshing_every,
     settle,
+    store_copy,
     wait_for_frame_with,
     wait_for_idle,
     wait_until,
@@ -42,31 +38,6 @@ MAP_TITLE = "指挥地图"
 REFRESH_SECONDS = 5
 
 
-def _settings_file(folder: Path) -> Path:
-    """The project's settings with ``refresh_seconds`` lowered (other keys kept)."""
-    source = config_path()
-    text = source.read_text(encoding="utf-8") if source.exists() else ""
-    line = f"refresh_seconds = {REFRESH_SECONDS}"
-    if re.search(r"(?m)^\s*refresh_seconds\s*=", text):
-        text = re.sub(r"(?m)^\s*refresh_seconds\s*=.*$", line, text)
-    else:
-        text = f"{line}\n{text}"  # top level: before any [table]
-    path = folder / "gridcommand-live.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _store_copy(url: str, folder: Path) -> str:
-    """A consistent copy of a SQLite store (sqlite3 backup); other databases are used as they are."""
-    parsed = make_url(url)
-    if not parsed.drivername.startswith("sqlite") or not parsed.database:
-        return url
-    target = folder / "live-store.db"
-    with sqlite3.connect(parsed.database) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
-
-
 @pytest.fixture(scope="module")
 def live_server(dashboard_url, tmp_path_factory) -> Iterator[tuple[str, str]]:
     """A dashboard server refreshing every 5 s; yields (base URL, store URL).
@@ -74,23 +45,10 @@ def live_server(dashboard_url, tmp_path_factory) -> Iterator[tuple[str, str]]:
     Depends on ``dashboard_url`` only so that `make run` has set up the assets, the demo and
     the seeded store first."""
     folder = tmp_path_factory.mktemp("live")
-    config = _settings_file(folder)
-    store_url = _store_copy(load_settings().database_url, folder)
-    port = system.free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRIDCOMMAND_CONFIG": str(config), "DATABASE_URL": store_url}
-    log = PROJECT_ROOT / "test-artifacts" / "live-server.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            system.wait_for_http(f"{url}/_stcore/health", timeout_s=120)
-            yield url, store_url
-        finally:
-            system.stop_group(proc)
+    store_url = store_copy(load_settings().database_url, folder, name="live-store.db")
+    with app_server(store_url, log=PROJECT_ROOT / "test-artifacts" / "live-server.log",
+                    extra_env={"GRIDCOMMAND_CONFIG": str(settings_refreshing_every(folder, REFRESH_SECONDS))}) as url:
+        yield url, store_url
 
 
 def _open_command_map(page, url: str, *, account: str = "commander"):

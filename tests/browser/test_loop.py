@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import re
-import sqlite3
 import subprocess
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -32,12 +29,13 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from core.settings import PROJECT_ROOT, config_path, load_settings
-from tests import system
-from tests.browser.conftest import Recorder
+from core.settings import PROJECT_ROOT, load_settings
 from tests.browser.helpers import (
+    app_server,
     go_to_page,
     open_dashboard,
+    settings_refreshing_every,
+    store_copy,
     wait_for_frame_with,
     wait_for_idle,
     wait_until,
@@ -55,20 +53,6 @@ CATEGORY_TEXT = "群众诉求"
 
 
 # --- the server on a copy of the demo store ------------------------------------------------------
-def _settings_file(folder: Path) -> Path:
-    """The project's settings with ``refresh_seconds`` lowered (other keys kept)."""
-    source = config_path()
-    text = source.read_text(encoding="utf-8") if source.exists() else ""
-    line = f"refresh_seconds = {REFRESH_SECONDS}"
-    if re.search(r"(?m)^\s*refresh_seconds\s*=", text):
-        text = re.sub(r"(?m)^\s*refresh_seconds\s*=.*$", line, text)
-    else:
-        text = f"{line}\n{text}"  # top level: before any [table]
-    path = folder / "gridcommand-loop.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def _demo_store() -> Path:
     """The SQLite demo store `make run` seeds (set up with `make seed` when it is missing)."""
     cfg = load_settings()
@@ -88,55 +72,11 @@ def loop_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
     from store.db import upgrade
 
     folder = tmp_path_factory.mktemp("loop")
-    target = folder / "loop-store.db"
-    with sqlite3.connect(_demo_store()) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    store_url = f"sqlite:///{target}"
+    store_url = store_copy(f"sqlite:///{_demo_store()}", folder, name="loop-store.db")
     upgrade(store_url)  # the copy on the newest schema, whatever revision the demo store was seeded at
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "GRIDCOMMAND_CONFIG": str(_settings_file(folder)),
-           "DATABASE_URL": store_url}
-    env.pop("GRIDCOMMAND_JOBS", None)  # no escalation job: the copy changes only through the test
-    port = system.free_port()
-    log = PROJECT_ROOT / "test-artifacts" / "loop-server.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address", "127.0.0.1",
-             "--server.port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            system.wait_for_http(f"{url}/_stcore/health", timeout_s=120)
-            yield url, store_url
-        finally:
-            system.stop_group(proc)
-
-
-@pytest.fixture()
-def new_page(chromium) -> Iterator[Callable[..., tuple[object, Recorder]]]:
-    """Make pages in contexts of their own (options of ``new_context``), each with a
-    :class:`Recorder` attached as ``recorded_page`` does; all are closed at the end."""
-    contexts = []
-
-    def make(**options) -> tuple[object, Recorder]:
-        context = chromium.new_context(locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        rec = Recorder()
-        page.on("request", lambda request: rec.requests.append(request.url))
-        page.on("console", lambda msg: rec.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: rec.errors.append(f"pageerror: {exc}"))
-
-        def on_dialog(dialog) -> None:
-            rec.dialogs.append(f"{dialog.type}: {dialog.message}")
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        return page, rec
-
-    yield make
-    for context in contexts:
-        context.close()
+    with app_server(store_url, log=PROJECT_ROOT / "test-artifacts" / "loop-server.log",
+                    extra_env={"GRIDCOMMAND_CONFIG": str(settings_refreshing_every(folder, REFRESH_SECONDS))}) as url:
+        yield url, store_url
 
 
 # --- the store side ------------------------------------------------------------------------------

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import re
-import sqlite3
 import subprocess
-import sys
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,9 +23,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.settings import PROJECT_ROOT, load_settings
-from tests import system
 from tests.browser.conftest import Recorder
-from tests.browser.helpers import go_to_page, open_dashboard, wait_for_frame_with, wait_for_idle
+from tests.browser.helpers import (
+    app_server,
+    go_to_page,
+    open_dashboard,
+    store_copy,
+    wait_for_frame_with,
+    wait_for_idle,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,47 +53,10 @@ def visits_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
     if not (Path(url.database).exists() and (PROJECT_ROOT / "static" / "vendor").is_dir()):
         subprocess.run(["make", "--no-print-directory", "seed"], cwd=PROJECT_ROOT, check=True,
                        stdout=subprocess.DEVNULL)
-    target = tmp_path_factory.mktemp("visits") / "visits-store.db"
-    with sqlite3.connect(url.database) as src, sqlite3.connect(target) as dst:
-        src.backup(dst)
-    store_url = f"sqlite:///{target}"
+    store_url = store_copy(cfg.database_url, tmp_path_factory.mktemp("visits"), name="visits-store.db")
     upgrade(store_url)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "DATABASE_URL": store_url}
-    env.pop("GRIDCOMMAND_JOBS", None)
-    port = system.free_port()
-    log = PROJECT_ROOT / "test-artifacts" / "visits-server.log"
-    log.parent.mkdir(exist_ok=True)
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address",
-                                 "127.0.0.1", "--server.port", str(port)], cwd=PROJECT_ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            system.wait_for_http(f"{base}/_stcore/health", timeout_s=120)
-            yield base, store_url
-        finally:
-            system.stop_group(proc)
-
-
-@pytest.fixture()
-def new_page(chromium) -> Iterator[Callable[..., tuple[object, Recorder]]]:
-    """Pages in contexts of their own (options of ``new_context``), each recording its requests and
-    console errors; all closed at the end."""
-    contexts = []
-
-    def make(**options) -> tuple[object, Recorder]:
-        context = chromium.new_context(locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        rec = Recorder()
-        page.on("request", lambda request: rec.requests.append(request.url))
-        page.on("console", lambda msg: rec.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("pageerror", lambda exc: rec.errors.append(f"pageerror: {exc}"))
-        return page, rec
-
-    yield make
-    for context in contexts:
-        context.close()
+    with app_server(store_url, log=PROJECT_ROOT / "test-artifacts" / "visits-server.log") as base:
+        yield base, store_url
 
 
 def _first_due(store_url: str) -> tuple[str, float, float]:
