@@ -6,13 +6,16 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 8501
+API_PORT ?= 8502
 DEMO   := data/demo
 PYTEST_ARGS ?=
 
 .PHONY: run test lint setup demo assets seed bench clean
 
+# The intake API (python -m api serve) runs beside the dashboard on API_PORT and stops with it.
 run: setup seed
-	GRIDCOMMAND_JOBS=1 $(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+	GRIDCOMMAND_JOBS=1 $(PY) -m api.serve_with --host $(HOST) --port $(API_PORT) -- \
+	    $(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
 
 test: setup $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -54,10 +57,11 @@ $(DEMO)/.built: $(VENV)/.installed data/make_demo.py
 seed: setup
 	$(PY) -m cases seed-demo
 
-bench: setup
+bench: setup $(VENV)/.installed-test
 	$(PY) bench/join_bench.py
 	$(PY) bench/cases_bench.py
 	$(PY) bench/map_bench.py
+	$(PY) bench/api_load.py --small
 
 clean:
 	rm -rf $(DEMO) data/gridcommand.db data/gridcommand.db-wal data/gridcommand.db-shm static/vendor

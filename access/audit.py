@@ -23,6 +23,14 @@ from store.models import AuditEntry
 
 #: Audit actions written by this package (case transitions appear as ``case:<action>``).
 ACTIONS: dict[str, str] = {
+    "api_request": "接口请求",
+    "api_refused": "接口拒绝",
+    "api_key_add": "新增接口密钥",
+    "api_key_revoke": "吊销接口密钥",
+    "api_device_add": "登记设备",
+    "api_device_remove": "停用设备",
+    "note": "填写人员备注",
+    "assign_worker": "指定责任网格员",
     "sign_in": "登录成功",
     "sign_in_failed": "登录失败",
     "sign_in_locked": "账号锁定中登录",

@@ -164,10 +164,10 @@ BRIEFING_FORMULAS: dict[str, Formula] = {
                 "the year-before value for counts (a relative change); none for rates (the difference in "
                 "percentage points)", "no value in either period (shown as —)", None, "%"),
         Formula("period_coverage", "四访覆盖率", "Four-visit coverage",
-                "households visited at least once, summed over the calendar months the period touches (each from "
-                "its first day to the end of the period)",
-                "households due, summed over the same months (every registered household once a month)",
-                "a window without any recorded visit has no value (nothing recorded yet)", "higher", "%"),
+                "persons visited in the period's window as metrics.coverage counts them (a whole month or quarter "
+                "by the visit cycles ending in it; a running period or a week as one cycle)",
+                "persons planned in the window", "a window without any recorded visit has no value (nothing "
+                "recorded yet)", "higher", "%"),
         Formula("hotspot_rise", "案件增量", "Rise in cases",
                 "cases reported in the grid in the period − in the previous period (as many days)", None,
                 "grids whose count did not rise are no hotspot", None, "cases"),

@@ -96,7 +96,7 @@ def dashboard_url() -> Iterator[str]:
     ARTIFACTS.mkdir(exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            ["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}"],
+            ["make", "--no-print-directory", "run", "HOST=127.0.0.1", f"PORT={port}", f"API_PORT={system.free_port()}"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=out,
