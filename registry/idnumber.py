@@ -13,17 +13,19 @@ True
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Weights of the 17 digits.
 WEIGHTS: tuple[int, ...] = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 #: Check character by the weighted sum modulo 11.
 CHECK_CHARACTERS = "10X98765432"
-_FORMAT = re.compile(r"\d{17}[\dX]")
+_FORMAT = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d would take any script's digits
 
 
 def normalise_id_number(value: str) -> str:
-    """``value`` without spaces, with a lower-case ``x`` as ``X`` (how people type it)."""
-    return "".join(str(value).split()).upper()
+    """``value`` without spaces, full-width characters as ASCII (NFKC: ``１２３Ｘ`` → ``123X``, as a
+    Chinese input method types them) and a lower-case ``x`` as ``X``."""
+    return "".join(unicodedata.normalize("NFKC", str(value)).split()).upper()
 
 
 def check_character(first17: str) -> str:
