@@ -52,6 +52,7 @@ $(DEMO)/.built: $(VENV)/.installed data/make_demo.py
 	$(PY) -m geo build --streets $(DEMO)/streets.shp --communities $(DEMO)/communities.shp \
 	    --grids $(DEMO)/grids.shp --buildings $(DEMO)/buildings.shp \
 	    --out $(DEMO)/hierarchy.gpkg --report $(DEMO)/report.json
+	$(PY) -m geo themes add --hierarchy $(DEMO)/hierarchy.gpkg --theme safety --layer $(DEMO)/theme_safety.shp
 	touch $@
 
 seed: setup
@@ -62,6 +63,7 @@ bench: setup $(VENV)/.installed-test
 	$(PY) bench/cases_bench.py
 	$(PY) bench/map_bench.py
 	$(PY) bench/api_load.py --small
+	$(PY) bench/service_circle_bench.py --small
 
 clean:
 	rm -rf $(DEMO) data/gridcommand.db data/gridcommand.db-wal data/gridcommand.db-shm static/vendor

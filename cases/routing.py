@@ -4,7 +4,8 @@ The file (default ``cases/routing.toml``; setting ``routing_rules_path``) lists 
 ``[[rule]]`` tables; its header comment documents every key. The first rule whose conditions all
 match decides; its ``target`` (or ``fallback``) is resolved against the :class:`Directory` of
 workers, chiefs and departments. A case no rule can resolve gets no assignee and a reason (the
-unrouted queue).
+unrouted queue). A rule with ``theme`` and ``target = "theme_owner"`` routes by a thematic grid
+(:mod:`cases.theme_routing`).
 """
 
 from __future__ import annotations
@@ -20,14 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.admission import Admission, parse_admission
+from cases.theme_routing import THEME_OWNER, ThemeLocator, resolve_owner
 from core import constants
 from core.errors import InputError
 from store.models import Department, Worker
 
 #: Target kinds; ``department:<name>`` names a department.
-TARGETS: tuple[str, ...] = ("grid_worker", "community_chief", "department:<name>")
+TARGETS: tuple[str, ...] = ("grid_worker", "community_chief", "department:<name>", THEME_OWNER)
 _CONDITIONS = ("category", "subcategory", "area", "source")
-_RULE_KEYS = frozenset({"name", "target", "fallback", *_CONDITIONS})
+_RULE_KEYS = frozenset({"name", "target", "fallback", "theme", *_CONDITIONS})
 _SUBCATEGORY_KEYS = frozenset(s.key for subs in constants.SUBCATEGORIES.values() for s in subs)
 
 
@@ -43,6 +45,8 @@ class Rule:
     subcategory: frozenset[str] = frozenset()
     area: tuple[str, ...] = ()
     source: frozenset[str] = frozenset()
+    #: The thematic grid whose cell owner ``theme_owner`` names.
+    theme: str | None = None
 
     def matches(self, case: Mapping[str, Any]) -> bool:
         """Whether every condition of the rule holds for ``case`` (a mapping of case columns)."""
@@ -68,6 +72,8 @@ class RuleSet:
     departments: tuple[str, ...]
     path: str = "routing.toml"
     admission: Admission | None = None
+    #: Where ``theme_owner`` rules find a case's thematic cell (set by :func:`load_rules`).
+    themes: ThemeLocator | None = None
 
 
 @dataclass
@@ -78,6 +84,8 @@ class Directory:
     grid_workers: dict[str, str] = field(default_factory=dict)
     community_chiefs: dict[str, str] = field(default_factory=dict)
     departments: frozenset[str] = frozenset()
+    #: Every active worker's staff number (a thematic cell's owner may name any of them).
+    workers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -116,7 +124,7 @@ def _as_list(value: Any, key: str, fail: Callable[[str, str], None]) -> list[str
 def _check_target(value: Any, key: str, departments: tuple[str, ...], fail: Callable[[str, str], None]) -> str:
     if not isinstance(value, str):
         fail(f"{key} must be a string", f'write {key} = "grid_worker", "community_chief" or "department:<name>"')
-    if value in ("grid_worker", "community_chief"):
+    if value in ("grid_worker", "community_chief", THEME_OWNER):
         return value
     if value.startswith("department:"):
         name = value.split(":", 1)[1].strip()
@@ -124,7 +132,7 @@ def _check_target(value: Any, key: str, departments: tuple[str, ...], fail: Call
             fail(f"{key} names department {name!r}, which is not in the departments list",
                  f"add {name!r} to departments = [...] at the top, or correct the name")
         return f"department:{name}"
-    fail(f"{key} {value!r} is not a target", "use grid_worker, community_chief or department:<name>")
+    fail(f"{key} {value!r} is not a target", "use grid_worker, community_chief, department:<name> or theme_owner")
     return value
 
 
@@ -184,6 +192,12 @@ def _parse_rule(raw: dict[str, Any], number: int, *, text: str, path: str, depar
         fail("has no target", 'add target = "grid_worker" (or community_chief, department:<name>)')
     target = _check_target(raw["target"], "target", departments, fail)
     fallback = _check_target(raw["fallback"], "fallback", departments, fail) if "fallback" in raw else None
+    theme = raw.get("theme")
+    if theme is not None and (not isinstance(theme, str) or not theme.strip()):
+        fail("theme must be the name of a thematic grid", 'write e.g. theme = "safety"')
+    if (THEME_OWNER in (target, fallback)) != (theme is not None):
+        fail("theme and target (or fallback) theme_owner go together",
+             'write theme = "<name>" with target = "theme_owner", or remove theme')
     values: dict[str, Any] = {}
     for key, allowed in (("category", constants.CATEGORIES), ("subcategory", _SUBCATEGORY_KEYS),
                          ("source", constants.SOURCES)):
@@ -200,11 +214,13 @@ def _parse_rule(raw: dict[str, Any], number: int, *, text: str, path: str, depar
             fail(f"area {', '.join(map(repr, bad))} is not a code prefix", "write digits only, e.g. \"370811004\"")
         values["area"] = tuple(areas)
     name = raw.get("name") or f"rule {number}"
-    return Rule(number=number, name=str(name), target=target, fallback=fallback, **values)
+    return Rule(number=number, name=str(name), target=target, fallback=fallback,
+                theme=theme.strip() if theme else None, **values)
 
 
-def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Read and check a routing file (default the ``routing_rules_path`` setting)."""
+def load_rules(path: str | Path | None = None, *, hierarchy: str | Path | None = None) -> RuleSet:
+    """Read and check a routing file (default the ``routing_rules_path`` setting); rules by theme
+    find thematic cells in ``hierarchy`` (default the ``hierarchy_path`` setting)."""
     if path is None:
         from core.settings import load_settings
 
@@ -216,7 +232,14 @@ def load_rules(path: str | Path | None = None) -> RuleSet:
         raise InputError(str(path), "routing rules file not found", "create it (see cases/routing.toml)") from exc
     except UnicodeDecodeError as exc:
         raise InputError(str(path), "not UTF-8 text", "save the file as UTF-8") from exc
-    return parse_rules(text, path=str(path))
+    rules = parse_rules(text, path=str(path))
+    if not any(rule.theme for rule in rules.rules):
+        return rules
+    if hierarchy is None:
+        from core.settings import load_settings
+
+        hierarchy = load_settings().hierarchy_path
+    return RuleSet(rules.rules, rules.departments, rules.path, rules.admission, ThemeLocator(hierarchy))
 
 
 def load_directory(session: Session) -> Directory:
@@ -226,6 +249,7 @@ def load_directory(session: Session) -> Directory:
         select(Worker.id, Worker.role, Worker.grid_code, Worker.community_code)
         .where(Worker.active.is_(True)).order_by(Worker.id)
     ).all()
+    directory.workers = frozenset(str(w[0]) for w in workers)
     for wid, role, grid, community in workers:
         if role == "worker" and grid:
             directory.grid_workers.setdefault(grid, wid)
@@ -235,7 +259,10 @@ def load_directory(session: Session) -> Directory:
     return directory
 
 
-def _resolve(target: str, case: Mapping[str, Any], directory: Directory) -> tuple[str | None, str | None, str]:
+def _resolve(target: str, case: Mapping[str, Any], directory: Directory, rule: Rule | None = None,
+             rules: RuleSet | None = None) -> tuple[str | None, str | None, str]:
+    if target == THEME_OWNER and rule is not None and rule.theme:
+        return resolve_owner(case, rule.theme, directory, rules.themes if rules is not None else None)
     if target == "grid_worker":
         grid = case.get("grid_code")
         if not grid:
@@ -286,9 +313,9 @@ def route(case: Mapping[str, Any], rules: RuleSet, directory: Directory) -> Rout
                 return Route(kind, ident, rule.number, f"{matter} is not admitted to grids (网格事项准入), "
                                                        f"rule {rule.number} '{rule.name}'")
             return Route(None, None, rule.number, f"{matter} is not admitted to grids and {why}")
-        kind, ident, why = _resolve(rule.target, case, directory)
+        kind, ident, why = _resolve(rule.target, case, directory, rule, rules)
         if ident is None and rule.fallback:
-            kind, ident, why2 = _resolve(rule.fallback, case, directory)
+            kind, ident, why2 = _resolve(rule.fallback, case, directory, rule, rules)
             why = f"{why}; fallback: {why2}" if ident is None else why
         if ident is not None:
             return Route(kind, ident, rule.number, f"rule {rule.number} '{rule.name}'")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.i18n_briefing import BRIEFING_TEXT
 from core.i18n_field import FIELD_TEXT
 from core.i18n_registry import REGISTRY_TEXT
+from core.i18n_themes import THEME_TEXT
 
 LANGUAGES: tuple[str, ...] = ("zh", "en")
 
@@ -140,6 +141,8 @@ TEXT: dict[str, dict[str, str]] = {
     "layer_alerts": {"zh": "未到场突发事件", "en": "Unreached emergencies"},
     "layer_choropleth": {"zh": "网格专题图", "en": "Grid choropleth"},
     "layer_workers": {"zh": "网格员位置", "en": "Grid workers"},
+    "layer_basemap": {"zh": "底图", "en": "Basemap"},
+    "layer_buildings": {"zh": "楼栋", "en": "Buildings"},
     "layer_facilities": {"zh": "服务设施", "en": "Facilities"},
     "legend_states": {"zh": "案件状态", "en": "Case state"},
     "filters": {"zh": "筛选", "en": "Filters"},
@@ -244,6 +247,7 @@ TEXT: dict[str, dict[str, str]] = {
 TEXT.update(FIELD_TEXT)
 TEXT.update(REGISTRY_TEXT)
 TEXT.update(BRIEFING_TEXT)
+TEXT.update(THEME_TEXT)
 
 
 def t(key: str, lang: str = "zh", **values: object) -> str:

@@ -222,3 +222,31 @@ def road_network(
     lines.append(urban.exterior)
     lines += _urban_streets(rng, urban)
     return lines, urban, named
+
+
+#: Kinds of walkable road written to ``roads.shp`` (the river is not one).
+ROAD_KINDS: tuple[str, ...] = ("主干道", "村道", "环城路", "城区街道")
+
+
+def walking_roads(lines: list[BaseGeometry], urban: Polygon,
+                  named: dict[str, list[BaseGeometry]]) -> list[tuple[str, LineString]]:
+    """The walkable lines of :func:`road_network`'s result with their kind, river left out.
+
+    ``lines`` is river, arterials, village roads, the urban ring and the town's streets in this
+    order (as :func:`road_network` builds it); the ring is written as an open line.
+
+    Returns
+    -------
+    list of (kind, LineString)
+        Kinds from :data:`ROAD_KINDS`, in the order of ``lines``.
+    """
+    n_river, n_arterial = len(named["river"]), len(named["arterial"])
+    ring = next(i for i, line in enumerate(lines) if line.geom_type == "LinearRing" and line.equals(urban.exterior))
+    out: list[tuple[str, LineString]] = []
+    for i, line in enumerate(lines):
+        if i < n_river:
+            continue
+        kind = (ROAD_KINDS[0] if i < n_river + n_arterial else ROAD_KINDS[1] if i < ring
+                else ROAD_KINDS[2] if i == ring else ROAD_KINDS[3])
+        out.append((kind, LineString(line.coords)))
+    return out

@@ -10,9 +10,13 @@ a failed run leaves nothing half-written):
 - ``streets.shp``, ``communities.shp``, ``buildings.shp``: UTF-8 attributes (``.cpg`` "UTF-8");
 - ``grids.shp``: GBK attributes with Chinese field names (``.cpg`` "GBK");
 - ``incidents.csv``, ``workers.csv``, ``households.csv``, ``visits.csv``, ``tracks.csv``,
-  ``facilities.csv``: UTF-8 with BOM.
+  ``facilities.csv``: UTF-8 with BOM;
+- ``roads.shp``: the walkable roads that cut the district (``CODE``, ``KIND``; UTF-8), for the
+  15-minute service circle;
+- ``theme_safety.shp``: a thematic grid (安全生产网格) drawn on other boundaries than the grids,
+  delivered in EPSG:4490 with GBK attributes (``网格编号``, ``名称``, ``责任部门``, ``安全员``).
 
-Every shapefile is in EPSG:4548 (CGCS2000 / 3-degree GK CM 117E, metres); CSV coordinates are
+Every other shapefile is in EPSG:4548 (CGCS2000 / 3-degree GK CM 117E, metres); CSV coordinates are
 CGCS2000 longitude/latitude (EPSG:4490) with 7 decimals. The same seed gives byte-identical
 files. Everything is synthetic: names, addresses, phone and ID numbers are fictional.
 """
@@ -34,18 +38,23 @@ for _p in (str(_HERE.parent), str(_HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+import _demo_geometry as geom  # noqa: E402
 import geopandas as gpd  # noqa: E402
 import numpy as np  # noqa: E402
 from _demo_buildings import build_buildings  # noqa: E402
 from _demo_coverage import check_coverage  # noqa: E402
 from _demo_district import District  # noqa: E402
-from _demo_hierarchy import build_hierarchy  # noqa: E402
+from _demo_hierarchy import CENTRE_LONLAT, build_hierarchy  # noqa: E402
+from _demo_roads import walking_roads  # noqa: E402
 from _demo_tables import build_tables  # noqa: E402
+from _demo_themes import safety_cells  # noqa: E402
+from pyproj import Transformer  # noqa: E402
 
+from core.constants import DEMO_CRS, STORAGE_CRS  # noqa: E402
 from core.errors import GridCommandError, InputError  # noqa: E402
 
 __all__ = ["DBF_DATE", "DEFAULT_SEED", "District", "build_buildings", "build_hierarchy", "build_tables",
-           "check_coverage", "generate", "main", "write_district"]
+           "check_coverage", "demo_layers", "generate", "main", "write_district"]
 
 DEFAULT_SEED = 20260415
 #: DBF "last update" date written into every shapefile so that runs are byte-identical.
@@ -69,8 +78,10 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
         w.writerows(rows)
 
 
-def write_district(district: District, out: Path) -> None:
-    """Write every file into a temporary sibling of ``out`` and rename it into place."""
+def write_district(district: District, out: Path,
+                   layers: dict[str, tuple[gpd.GeoDataFrame, str]] | None = None) -> None:
+    """Write every file (and the extra ``layers``: file name -> (layer, encoding)) into a temporary
+    sibling of ``out`` and rename it into place."""
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
@@ -79,6 +90,8 @@ def write_district(district: District, out: Path) -> None:
         _write_shp(district.communities, tmp / "communities.shp", "UTF-8")
         _write_shp(district.grids, tmp / "grids.shp", "GBK")
         _write_shp(district.buildings, tmp / "buildings.shp", "UTF-8")
+        for name, (layer, encoding) in (layers or {}).items():
+            _write_shp(layer, tmp / name, encoding)
         for name, (header, rows) in district.tables.items():
             _write_csv(tmp / name, header, rows)
         os.chmod(tmp, 0o755)
@@ -127,6 +140,28 @@ def generate(seed: int = DEFAULT_SEED) -> District:
     return district
 
 
+def demo_layers(seed: int, district: District) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """The walkable roads (``roads.shp``) and the thematic grid (``theme_safety.shp``) of the district.
+
+    The roads are the lines that cut the district, drawn again from a generator with ``seed``
+    exactly as :func:`generate` drew them (same draws in the same order: the street outline, then
+    the network), so every other output stays byte-identical; the thematic cells come from a
+    generator of their own.
+    """
+    rng = np.random.default_rng(seed)
+    centre = Transformer.from_crs(STORAGE_CRS, DEMO_CRS, always_xy=True).transform(*CENTRE_LONLAT)
+    street = geom.outline(rng, centre)
+    lines, urban, named = geom.road_network(rng, street)
+    if abs(street.area - float(district.street.geometry.area.sum())) > 1.0:
+        msg = "the road network drawn again does not match the district's street; check the generator's draws"
+        raise RuntimeError(msg)
+    kinds, roads = zip(*walking_roads(lines, urban, named), strict=True)
+    frame = gpd.GeoDataFrame({"CODE": [f"R{i:04d}" for i in range(1, len(roads) + 1)], "KIND": list(kinds)},
+                             geometry=list(roads), crs=DEMO_CRS)
+    theme = safety_cells(np.random.default_rng([seed, 18]), street)
+    return {"roads.shp": (frame, "UTF-8"), "theme_safety.shp": (theme, "GBK")}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry: ``python data/make_demo.py --out DIR [--seed N]``."""
     parser = argparse.ArgumentParser(description="Generate the synthetic demo district.")
@@ -141,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_out(args.out)
         district = generate(args.seed)
-        write_district(district, args.out)
+        layers = demo_layers(args.seed, district)
+        write_district(district, args.out, layers)
     except (GridCommandError, RuntimeError, OSError, ValueError) as exc:
         where = "" if isinstance(exc, InputError) else f"{args.out}: "
         print(f"make_demo: {where}{exc}", file=sys.stderr)
@@ -153,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(district.buildings)} buildings, {len(t['incidents.csv'][1])} incidents, "
           f"{len(t['workers.csv'][1])} workers, {len(t['households.csv'][1])} households, "
           f"{len(t['visits.csv'][1])} visits, {len(t['tracks.csv'][1])} track points, "
-          f"{len(t['facilities.csv'][1])} facilities "
+          f"{len(t['facilities.csv'][1])} facilities, {len(layers['roads.shp'][0])} roads, "
+          f"{len(layers['theme_safety.shp'][0])} safety cells "
           f"(seed {args.seed}, {time.perf_counter() - started:.1f} s)")
     return 0
 

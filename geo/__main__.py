@@ -1,4 +1,5 @@
-"""Command line: ``python -m geo build ...`` and ``python -m geo join ...``.
+"""Command line: ``python -m geo build ...``, ``python -m geo join ...`` and the thematic grid and
+service circle commands of :mod:`geo.theme_cli` (``themes``, ``crosswalk``, ``service-circle``).
 
 Exit codes: 0 done; 1 ``build`` found problems with severity ``error`` (report written, the
 GeoPackage only with ``--allow-problems``); 2 unreadable input or bad arguments (one line on
@@ -13,6 +14,9 @@ from typing import NoReturn
 
 from core.constants import COORD_SYSTEMS, LEVELS, SNAP_DISTANCE_M
 from core.errors import GridCommandError, InputError
+from geo.theme_cli import COMMANDS as THEME_COMMANDS
+from geo.theme_cli import add_parsers as add_theme_parsers
+from geo.theme_cli import run as run_theme_command
 
 _FIELDS = ("code", "name", "parent")
 
@@ -48,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     j.add_argument("--coords", choices=COORD_SYSTEMS, default="wgs84")
     j.add_argument("--snap-m", type=float, default=None, help=f"snap distance in m (default {SNAP_DISTANCE_M:g})")
     j.add_argument("--out", required=True)
+    add_theme_parsers(sub)
     return p
 
 
@@ -121,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
+        if args.command in THEME_COMMANDS:
+            return run_theme_command(args)
         return _build(args) if args.command == "build" else _join(args)
     except GridCommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

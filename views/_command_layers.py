@@ -32,6 +32,7 @@ from layers.workers import build_workers_layer
 from layers.zoom import BUILDINGS_MIN_ZOOM, ZoomVisibility
 from metrics.command import MapData, grid_measure
 from views import _data
+from views._thematic import thematic_groups
 from workforce.queries import positions_with_tracks
 
 
@@ -94,7 +95,7 @@ def base_map(view: MapView) -> folium.Map:
     bounds = bounds_of(view.home)
     (south, west), (north, east) = bounds
     fmap = offline_map(location=[(south + north) / 2, (west + east) / 2], zoom_start=12)
-    for layer in view.basemap.tile_layers(name="底图" if view.language == "zh" else "Basemap"):
+    for layer in view.basemap.tile_layers(name=t("layer_basemap", view.language)):
         layer.add_to(fmap)
     zoomed, seen = [], False
     for group in _data.hierarchy_layers(view.settings.hierarchy_path, view.language, view.settings.basemap):
@@ -114,6 +115,8 @@ def base_map(view: MapView) -> folium.Map:
     if facilities is not None and len(facilities):
         build_facilities_layer(facilities, name=t("layer_facilities", view.language), lang=view.language,
                                basemap=view.basemap).add_to(fmap)
+    for group in thematic_groups(view):  # 多网合一: off when the map opens, in the layer control
+        group.add_to(fmap)
     fmap.add_child(HeatAssets())  # localized to static/vendor by the offline map
     fmap.add_child(Legend(t("legend_states", view.language), legend_items(view.language), key="states",
                           css="gc-legend-2col"))

@@ -26,7 +26,7 @@ from layers.basemaps import build_basemap
 from layers.choropleth import build_choropleth_layer
 from layers.compose import assemble, bounds_of
 from metrics.workload import balance, overloaded, workload_table
-from views import _data
+from views import _data, _thematic
 from views._auth import require_page
 from views._case_panel import PanelContext, case_panel
 from views._state import lang, settings
@@ -59,6 +59,8 @@ def _table(rows: pd.DataFrame, suggestions: dict[int, suggest.Suggestion] | None
             lambda k: CATEGORIES[k].text(language) if k in CATEGORIES else k),
         t("case_state", language): rows["state"].map(lambda k: STATES[k].text(language) if k in STATES else k),
         t("case_grid", language): rows["grid_code"],
+        t("desk_owner_col", language): _thematic.owner_texts(rows, cfg.hierarchy_path, context.directory.grid_workers,
+                                                             language),
         t("desk_hours_left", language): rows["hours_left"].round(1),
         t("desk_reason", language): rows["unrouted_reason"],
         t("case_text", language): rows["text"],
@@ -166,5 +168,6 @@ mine = hierarchy["grids"].loc[hierarchy["grids"]["code"].astype(str).isin(values
 if len(mine):
     layer = build_choropleth_layer(mine, values=values, measure="open", lang=language,
                                    name=t("desk_load_map", language), basemap=basemap)
-    st_folium(assemble([layer], bounds=bounds_of(mine), tile_layers=basemap.tile_layers(name="底图")),
+    tiles = basemap.tile_layers(name=t("layer_basemap", language))
+    st_folium(assemble([layer], bounds=bounds_of(mine), tile_layers=tiles),
               key="desk_map", height=380, use_container_width=True, returned_objects=[])

@@ -45,7 +45,7 @@ def test_two_runs_give_byte_identical_files(demo, tmp_path):
     first = sorted(p.name for p in demo.path.iterdir())
     second = sorted(p.name for p in again.iterdir())
     assert first == second
-    assert len(first) == 4 * 5 + 6  # .shp .shx .dbf .prj .cpg per layer + six CSVs
+    assert len(first) == 6 * 5 + 6  # .shp .shx .dbf .prj .cpg per layer (4 levels, roads, a theme) + six CSVs
     for name in first:
         assert (demo.path / name).read_bytes() == (again / name).read_bytes(), name
 
