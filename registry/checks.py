@@ -11,6 +11,7 @@ Problems (``Reject.problem``): ``missing_id``, ``bad_id_format``, ``bad_check_di
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from registry.groups import Group, group_names, group_of
@@ -109,7 +110,8 @@ def _problems(cells: dict[str, str], places: Places, groups: dict[str, Group], n
 
 
 def check_rows(roster: Roster, places: Places, groups: dict[str, Group], *, workers: set[str] | None = None,
-               check_digits: bool = True) -> tuple[list[Candidate], list[Reject]]:
+               check_digits: bool = True, on_row: Callable[[], object] | None = None,
+               ) -> tuple[list[Candidate], list[Reject]]:
     """Every row of ``roster`` as a candidate or a reject (all its problems, the first one's key).
 
     Parameters
@@ -123,6 +125,8 @@ def check_rows(roster: Roster, places: Places, groups: dict[str, Group], *, work
         Staff numbers a 工号 cell may name (not checked when None).
     check_digits : bool
         Check the GB 11643 check digit (the demo seeding's fake ID numbers fail it on purpose).
+    on_row : callable, optional
+        Called once per row checked (a progress bar's tick).
     """
     candidates: list[Candidate] = []
     rejects: list[Reject] = []
@@ -130,6 +134,8 @@ def check_rows(roster: Roster, places: Places, groups: dict[str, Group], *, work
     names = group_names(groups)
     columns = {key: roster.cells[key].tolist() for key in roster.cells.columns}  # plain lists: fast to walk
     for i, row in enumerate(roster.rows):
+        if on_row is not None:
+            on_row()
         cells = {key: values[i] for key, values in columns.items()}
         problems, place, category = _problems(cells, places, groups, names, workers, check_digits)
         number = normalise_id_number(cells["id_number"])

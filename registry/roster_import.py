@@ -23,6 +23,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from access import audit
+from core.progress import progress
 from registry.checks import Candidate, Reject, check_rows
 from registry.groups import Group
 from registry.idnumber import normalise_id_number
@@ -128,33 +129,48 @@ def import_roster(session: Session, path: str | Path, *, places: Places, groups:
     InputError
         The file cannot be read as a registry (nothing is changed).
     """
-    roster = read_roster(path)
+    roster, name = read_roster(path), Path(path).name
     workers = set(session.scalars(select(Worker.id).where(Worker.active.is_(True))))
-    candidates, rejects = check_rows(roster, places, groups, workers=workers, check_digits=check_digits)
+    with progress(len(roster.rows), f"{name}: check", unit="rows") as bar:
+        candidates, rejects = check_rows(roster, places, groups, workers=workers, check_digits=check_digits,
+                                         on_row=lambda: bar.update(1))
     stored, taken = _stored(session)
-    new, changed, moves, unchanged = [], [], [], 0
-    for candidate in candidates:
-        before = stored.get(candidate.id_number)
-        values = _values(candidate, before)
-        if before is None:
-            ident = _new_id(candidate, taken)
-            taken.add(ident)
-            new.append({"id": ident, "id_number": candidate.id_number, **values, "registered_at": now,
-                        "updated_at": now})
-        elif any(before[k] != values[k] for k in _FIELDS):
-            changed.append({"id": before["id"], **values, "updated_at": now})
-            if before["grid_code"] != values["grid_code"]:
-                moves.append((candidate.row, before, values))
-        else:
-            unchanged += 1
-    _write(session, new, changed, moves, source=Path(path).name, actor=actor, now=now)
+    new: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    moves: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
+    unchanged = 0
+    with progress(len(candidates), f"{name}: compare", unit="persons") as bar:
+        for candidate in candidates:
+            bar.update(1)
+            unchanged += _sort(candidate, stored, taken, now, new, changed, moves)
+    _write(session, new, changed, moves, source=name, actor=actor, now=now)
     moved = tuple(Move(row, b["id"], b["id_number"], b["grid_code"], v["grid_code"]) for row, b, v in moves)
     result = RosterImport(roster, len(new), len(changed), unchanged, moved, tuple(rejects))
-    audit.record(session, actor=actor, action="import", at=now, target_kind="registry", target_id=Path(path).name,
-                 detail={"file": Path(path).name, "rows": result.rows, "added": result.added,
+    audit.record(session, actor=actor, action="import", at=now, target_kind="registry", target_id=name,
+                 detail={"file": name, "rows": result.rows, "added": result.added,
                          "updated": result.updated, "moved": len(moves), "rejected": len(rejects)})
     session.flush()
     return result
+
+
+def _sort(candidate: Candidate, stored: dict[str, dict[str, Any]], taken: set[str], now: datetime,
+          new: list[dict[str, Any]], changed: list[dict[str, Any]],
+          moves: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> int:
+    """File ``candidate`` as new, changed (and moved) or unchanged; 1 when unchanged."""
+    before = stored.get(candidate.id_number)
+    values = _values(candidate, before)
+    if before is None:
+        ident = _new_id(candidate, taken)
+        taken.add(ident)
+        new.append({"id": ident, "id_number": candidate.id_number, **values, "registered_at": now,
+                    "updated_at": now})
+    elif any(before[k] != values[k] for k in _FIELDS):
+        changed.append({"id": before["id"], **values, "updated_at": now})
+        if before["grid_code"] != values["grid_code"]:
+            moves.append((candidate.row, before, values))
+    else:
+        return 1
+    return 0
 
 
 def _write(session: Session, new: list[dict[str, Any]], changed: list[dict[str, Any]],

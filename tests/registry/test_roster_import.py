@@ -5,14 +5,19 @@ persons matched by ID number (a second import adds nobody), moves between grids 
 from __future__ import annotations
 
 import csv
+import io
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from registry import roster_import
 from registry.cli import main
 from store.models import Household, Visit, Worker
 from store.models.people import PersonMove
+from tests.intake.test_progress import FakeTerminal
 from tests.registry.town import COMMUNITY, G1, G2, HEADER, STREET, id_number, roster_line, write_roster, write_town
 
 
@@ -159,3 +164,28 @@ def test_visits_from_a_file_are_measured_against_the_home(town, tmp_path):
     with store.Session() as s:
         visit = s.get(Visit, "ZF1")
     assert visit.on_site and visit.distance_m == pytest.approx(9.1, abs=0.5) and visit.grid_code == G1
+
+
+def test_an_import_shows_its_progress_on_a_terminal_only(town, tmp_path, monkeypatch):
+    store, hierarchy = town
+    path = write_roster(tmp_path / "roster.csv", MIXED)
+    bars: list[tuple[str, int, int, bool]] = []
+    real = roster_import.progress
+
+    @contextmanager
+    def recording(total, desc, **options):
+        with real(total, desc, **options) as bar:
+            yield bar
+            bars.append((desc, bar.n, bar.total, not bar.disable))
+
+    monkeypatch.setattr(roster_import, "progress", recording)
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert _run(store, hierarchy, path)[0] == 1
+    assert bars == [("roster.csv: check", 11, 11, True), ("roster.csv: compare", 4, 4, True)]
+    assert "roster.csv: check" in terminal.getvalue()
+    pipe = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", pipe)
+    bars.clear()
+    assert _run(store, hierarchy, path)[0] == 1
+    assert [drawn for *_, drawn in bars] == [False, False] and pipe.getvalue() == ""
