@@ -19,35 +19,80 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from access.scope import Scope
+from core.constants import Label
 from store.models import AuditEntry
 
 #: Audit actions written by this package (case transitions appear as ``case:<action>``).
-ACTIONS: dict[str, str] = {
-    "api_request": "接口请求",
-    "api_refused": "接口拒绝",
-    "api_key_add": "新增接口密钥",
-    "api_key_revoke": "吊销接口密钥",
-    "api_device_add": "登记设备",
-    "api_device_remove": "停用设备",
-    "note": "填写人员备注",
-    "assign_worker": "指定责任网格员",
-    "sign_in": "登录成功",
-    "sign_in_failed": "登录失败",
-    "sign_in_locked": "账号锁定中登录",
-    "account_locked": "账号被锁定",
-    "sign_out": "退出登录",
-    "session_expired": "会话超时",
-    "user_add": "新增账号",
-    "user_disable": "停用账号",
-    "user_enable": "启用账号",
-    "password_reset": "重置密码",
-    "password_rehash": "更新密码哈希",
-    "unmask": "查看明文个人信息",
-    "unmask_denied": "查看明文被拒绝",
-    "export": "导出数据",
-    "import": "导入数据",
-    "visit": "登记走访",
+ACTIONS: dict[str, Label] = {label.key: label for label in (
+    Label("api_request", "接口请求", "API request"),
+    Label("api_refused", "接口拒绝", "API request refused"),
+    Label("api_key_add", "新增接口密钥", "API key added"),
+    Label("api_key_revoke", "吊销接口密钥", "API key revoked"),
+    Label("api_device_add", "登记设备", "Device registered"),
+    Label("api_device_remove", "停用设备", "Device removed"),
+    Label("note", "填写人员备注", "Note on a person"),
+    Label("assign_worker", "指定责任网格员", "Responsible worker set"),
+    Label("sign_in", "登录成功", "Signed in"),
+    Label("sign_in_failed", "登录失败", "Sign-in failed"),
+    Label("sign_in_locked", "账号锁定中登录", "Sign-in while locked"),
+    Label("account_locked", "账号被锁定", "Account locked"),
+    Label("sign_out", "退出登录", "Signed out"),
+    Label("session_expired", "会话超时", "Session expired"),
+    Label("user_add", "新增账号", "Account added"),
+    Label("user_disable", "停用账号", "Account disabled"),
+    Label("user_enable", "启用账号", "Account enabled"),
+    Label("password_reset", "重置密码", "Password reset"),
+    Label("password_rehash", "更新密码哈希", "Password hash renewed"),
+    Label("unmask", "查看明文个人信息", "Personal data unmasked"),
+    Label("unmask_denied", "查看明文被拒绝", "Unmasking refused"),
+    Label("export", "导出数据", "Export"),
+    Label("import", "导入数据", "Import"),
+    Label("visit", "登记走访", "Visit recorded"),
+)}
+#: Kinds of audited objects (``target_kind``).
+TARGET_KINDS: dict[str, Label] = {label.key: label for label in (
+    Label("user", "账号", "account"), Label("case", "案件", "case"), Label("household", "走访对象", "person"),
+    Label("cases", "案件表", "cases"), Label("households", "走访对象表", "persons"),
+    Label("visits", "走访记录", "visits"), Label("tracks", "巡查轨迹", "tracks"), Label("file", "文件", "file"),
+    Label("api", "接口", "API"), Label("registry", "走访名册", "registry"),
+)}
+#: Keys of an entry's ``detail`` in Chinese (other keys are shown as they are).
+DETAIL_KEYS_ZH: dict[str, str] = {
+    "file": "文件", "rows": "行数", "added": "新增", "rejected": "拒绝", "updated": "更新", "moved": "迁移",
+    "duplicates": "重复", "unrouted": "未派单", "fields": "字段", "field": "字段", "reason": "原因", "role": "角色",
+    "count": "条数", "format": "格式", "channel": "渠道", "status": "状态", "path": "路径", "method": "方法",
+    "case_id": "案件编号", "from": "原值", "to": "新值", "note": "说明", "kind": "类型", "key_id": "密钥编号",
+    "locked_until": "锁定至", "failed_attempts": "失败次数", "worker_id": "网格员工号", "since": "起始",
+    "rate_per_minute": "每分钟限额", "position": "位置", "on_site": "到户", "on": "日期", "lon": "经度",
+    "lat": "纬度", "category": "类别", "distance_m": "距离(米)", "chars": "字数", "area_codes": "辖区",
+    "allow": "权限",
 }
+#: Intake channels (``intake.submit``) in Chinese; an API key's channel is its owner's name, kept.
+CHANNELS_ZH: dict[str, str] = {"file": "文件导入", "api": "接口", "seed": "演示数据"}
+
+
+def action_text(action: str, lang: str) -> str:
+    """An audit action of :data:`ACTIONS` in ``lang`` (others, e.g. ``case:<action>``, as they are)."""
+    label = ACTIONS.get(action)
+    return label.text(lang) if label else action
+
+
+def target_kind_text(kind: str | None, lang: str) -> str:
+    """A ``target_kind`` in ``lang`` (unknown kinds as they are)."""
+    label = TARGET_KINDS.get(kind or "")
+    return label.text(lang) if label else (kind or "")
+
+
+def detail_text(detail: dict[str, Any] | None, lang: str) -> str:
+    """An entry's ``detail`` as ``key: value`` pairs, keys in ``lang`` where known."""
+    if not detail:
+        return ""
+    if lang == "zh":
+        return "；".join(f"{DETAIL_KEYS_ZH.get(k, k)}：{CHANNELS_ZH.get(v, v) if k == 'channel' else v}"
+                        for k, v in detail.items())
+    return "; ".join(f"{k}: {v}" for k, v in detail.items())
+
+
 _TEXT_LIMITS = {"actor": 64, "action": 32, "target_kind": 32, "target_id": 64, "ip": 64}
 
 

@@ -192,7 +192,7 @@ def _cmd_list(args: argparse.Namespace, out: Out) -> int:
 def _cmd_show(args: argparse.Namespace, out: Out) -> int:
     from access.database import read_session
     from cases import queries
-    from cases.actions import ACTIONS, REPORT_EVENT
+    from cases.notes import event_label
     from core import clock
 
     scope = queries.district_scope()
@@ -216,9 +216,8 @@ def _cmd_show(args: argparse.Namespace, out: Out) -> int:
         out(f"  {label}: {value if value not in (None, '') else '-'}")
     out("  时间线:")
     for e in detail["events"]:
-        action = e["action"]
-        name = "上报" if action == REPORT_EVENT else ACTIONS[action].zh if action in ACTIONS else action
-        out(f"    {e['seq']:>3}  {e['at']}  {name}({e['action']})  {e['from_state'] or '-'} → {e['to_state']}"
+        out(f"    {e['seq']:>3}  {e['at']}  {event_label(e['action'], 'zh')}({e['action']})  "
+            f"{e['from_state'] or '-'} → {e['to_state']}"
             f"  by {e['actor']}{'  ' + e['note'] if e['note'] else ''}")
     return 0
 

@@ -238,6 +238,7 @@ TEXT: dict[str, dict[str, str]] = {
     "audit_detail": {"zh": "详情", "en": "Detail"},
     "audit_ip": {"zh": "来源地址", "en": "Client address"},
     "audit_all_case_events": {"zh": "全部案件流转", "en": "All case transitions"},
+    "audit_case": {"zh": "案件", "en": "Case"},
     "audit_search": {"zh": "查询", "en": "Search"},
     "unmask_button": {"zh": "显示明文", "en": "Show in clear"},
     "unmask_logged": {"zh": "已记录本次查看（审计日志）。", "en": "This view has been recorded in the audit log."},

@@ -22,6 +22,7 @@ from layers._geometry import ContentCache, geometry_key
 from layers._render import RawText
 from layers.assets import OfflineMap, offline_map
 from layers.basemaps import NO_BASEMAP, Basemap
+from layers.fit import FitWhenShown
 from layers.hierarchy import build_hierarchy_layers
 
 _BOUNDS = ContentCache()
@@ -193,6 +194,7 @@ def assemble(
     for element in extra:
         fmap.add_child(element)
     fmap.fit_bounds(bounds)
+    fmap.add_child(FitWhenShown(bounds))
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 

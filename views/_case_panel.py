@@ -23,6 +23,7 @@ from access.database import unit_of_work
 from access.scope import Scope
 from cases import assignees, commands, queries
 from cases.actions import ACTIONS
+from cases.notes import actor_text, event_label, note_text
 from cases.queries import CaseView
 from cases.routing import RuleSet, load_rules
 from core import clock
@@ -242,8 +243,8 @@ def case_panel(engine: Engine, ctx: PanelContext, case_id: int) -> None:
     st.caption(t("case_timeline", language))
     st.dataframe(pd.DataFrame({
         t("tl_at", language): events["at"],
-        t("tl_action", language): events["action"].map(lambda a: ACTIONS[a].text(language) if a in ACTIONS else a),
+        t("tl_action", language): events["action"].map(lambda a: event_label(a, language)),
         t("tl_state", language): events["to_state"].map(lambda s: _state_text(s, language)),
-        t("tl_actor", language): events["actor"],
-        t("tl_note", language): events["note"],
+        t("tl_actor", language): events["actor"].map(lambda a: actor_text(a, language)),
+        t("tl_note", language): events["note"].map(lambda n: note_text(n, language)),
     }), hide_index=True, width="stretch", height=220)

@@ -26,6 +26,7 @@ from layers.cases import build_case_totals_layer, build_cases_layer, legend_item
 from layers.choropleth import build_choropleth_layer
 from layers.compose import bounds_of
 from layers.facilities import build_facilities_layer
+from layers.fit import FitWhenShown
 from layers.hierarchy import build_building_layer, build_selection_layer
 from layers.legend import Legend
 from layers.workers import build_workers_layer
@@ -121,6 +122,7 @@ def base_map(view: MapView) -> folium.Map:
     fmap.add_child(Legend(t("legend_states", view.language), legend_items(view.language), key="states",
                           css="gc-legend-2col"))
     fmap.fit_bounds(bounds)
+    fmap.add_child(FitWhenShown(bounds))
     return fmap
 
 

@@ -9,8 +9,8 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from cases.actions import ACTIONS
 from cases.deadlines import effective_close_due, pending_deadline
+from cases.notes import actor_text, event_label, note_text
 from cases.queries import CaseView
 from core.i18n import t
 
@@ -65,5 +65,6 @@ def deadline_block(case: CaseView, events: pd.DataFrame, language: str, now: dat
         st.caption(t("case_no_supervision", language))
         return
     for row in history.itertuples():
-        note = f" · {row.note}" if isinstance(row.note, str) and row.note else ""
-        st.text(f"{pd.Timestamp(row.at):%m-%d %H:%M} {ACTIONS[str(row.action)].text(language)} · {row.actor}{note}")
+        note = f" · {note_text(row.note, language)}" if isinstance(row.note, str) and row.note else ""
+        st.text(f"{pd.Timestamp(row.at):%m-%d %H:%M} {event_label(str(row.action), language)} · "
+                f"{actor_text(row.actor, language)}{note}")

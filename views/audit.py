@@ -3,7 +3,6 @@ case transitions, newest first. Thin: the reading rules live in :mod:`access.aud
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, time, timedelta
 
 import pandas as pd
@@ -11,7 +10,9 @@ import streamlit as st
 
 from access import audit
 from access.database import unit_of_work
+from cases.notes import actor_text, event_label, note_text
 from core import clock
+from core.constants import STATES
 from core.i18n import t
 from views._auth import require_page, store_engine
 from views._state import lang
@@ -21,19 +22,37 @@ user = require_page("audit-log")
 st.title(t("page_audit", language))
 
 ALL = "*"
+
+
+def _action(action: str) -> str:
+    """An audit action, a case transition (``case:<action>``) by the action table's label."""
+    if action.startswith("case:"):
+        return f"{t('audit_case', language)} · {event_label(action[5:], language)}"
+    return audit.action_text(action, language)
+
+
+def _detail(action: str, detail: dict | None) -> str:
+    """An entry's detail; a case transition's as ``from → to · note`` in the UI language."""
+    if not (action.startswith("case:") and detail):
+        return audit.detail_text(detail, language)
+    states = [STATES[s].text(language) if s in STATES else str(s or "—")
+              for s in (detail.get("from"), detail.get("to"))]
+    note = note_text(detail.get("note"), language)
+    return " → ".join(states) + (f" · {note}" if note else "")
+
+
 action_options = [ALL, *audit.ACTIONS, "case:"]
-action_labels = {ALL: t("all", language), "case:": t("audit_all_case_events", language),
-                 **{k: f"{k} · {v}" if language == "zh" else k for k, v in audit.ACTIONS.items()}}
-kinds = [ALL, "user", "case", "household", "cases", "households", "visits", "tracks"]
+action_labels = {ALL: t("all", language), "case:": t("audit_all_case_events", language)}
+kinds = [ALL, *audit.TARGET_KINDS]
 today = clock.now().date()
 
 with st.form("audit_filters"):
     c1, c2, c3, c4 = st.columns(4)
     actor = c1.text_input(t("audit_actor", language), key="audit_actor", max_chars=64)
     action = c2.selectbox(t("audit_action", language), action_options, key="audit_action",
-                          format_func=lambda k: action_labels.get(k, k))
+                          format_func=lambda k: action_labels.get(k) or audit.action_text(k, language))
     kind = c3.selectbox(t("audit_target_kind", language), kinds, key="audit_kind",
-                        format_func=lambda k: t("all", language) if k == ALL else k)
+                        format_func=lambda k: t("all", language) if k == ALL else audit.target_kind_text(k, language))
     target = c4.text_input(t("audit_target_id", language), key="audit_target", max_chars=64)
     c5, c6, c7 = st.columns([2, 1, 1])
     period = c5.date_input(t("audit_period", language), value=(today - timedelta(days=30), today),
@@ -61,11 +80,11 @@ with unit_of_work(store_engine()) as session:
 frame = pd.DataFrame(
     [{
         t("audit_at", language): r.at,
-        t("audit_actor", language): r.actor,
-        t("audit_action", language): r.action,
-        t("audit_target_kind", language): r.target_kind,
+        t("audit_actor", language): actor_text(r.actor, language),
+        t("audit_action", language): _action(r.action),
+        t("audit_target_kind", language): audit.target_kind_text(r.target_kind, language),
         t("audit_target_id", language): r.target_id,
-        t("audit_detail", language): json.dumps(r.detail, ensure_ascii=False, default=str) if r.detail else "",
+        t("audit_detail", language): _detail(r.action, r.detail),
         t("audit_ip", language): r.ip,
     } for r in rows],
     columns=[t(k, language) for k in ("audit_at", "audit_actor", "audit_action", "audit_target_kind",

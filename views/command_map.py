@@ -68,32 +68,34 @@ def _names(level: str, parent: str | None = None) -> dict[str, str]:
     return dict(zip(gdf["code"].astype(str), gdf["name"].astype(str), strict=True))
 
 
+pick = t("choose_option", language)  # a selectbox with no value shows it (Streamlit's own is English)
 with st.sidebar:
     st.subheader(t("filters", language))
     window = st.selectbox(t("filter_window", language), list(command.WINDOWS), index=2,
-                          format_func=lambda w: t(f"window_{w}", language), key="cm_window")
+                          format_func=lambda w: t(f"window_{w}", language), placeholder=pick, key="cm_window")
     category = st.selectbox(t("filter_category", language), [None, *CATEGORIES],
-                            format_func=lambda k: _label(CATEGORIES, k), key="cm_category")
+                            format_func=lambda k: _label(CATEGORIES, k), placeholder=pick, key="cm_category")
     states = st.multiselect(t("filter_state", language), list(STATES), placeholder=t("choose_options", language),
                             format_func=lambda k: STATES[k].text(language), key="cm_states", select_all=False)
     source = st.selectbox(t("filter_source", language), [None, *SOURCES],
-                          format_func=lambda k: _label(SOURCES, k), key="cm_source")
-    due = st.selectbox(t("due_filter", language), [None, *command.DUE_FILTERS], key="cm_due",
+                          format_func=lambda k: _label(SOURCES, k), placeholder=pick, key="cm_source")
+    due = st.selectbox(t("due_filter", language), [None, *command.DUE_FILTERS], placeholder=pick, key="cm_due",
                        format_func=lambda k: t("all", language) if k is None else t(f"due_filter_{k}", language))
     streets = _names("streets")
-    street = st.selectbox(t("filter_street", language), [None, *streets], key="cm_street",
+    street = st.selectbox(t("filter_street", language), [None, *streets], placeholder=pick, key="cm_street",
                           format_func=lambda c: t("all", language) if c is None else streets[c])
     communities = _names("communities", street)
-    community = st.selectbox(t("filter_community", language), [None, *communities], key="cm_community",
+    community = st.selectbox(t("filter_community", language), [None, *communities], placeholder=pick,
+                             key="cm_community",
                              format_func=lambda c: t("all", language) if c is None else communities[c])
     grid_names = _names("grids", community) if community else {}
-    grid_pick = st.selectbox(t("filter_grid", language), [None, *grid_names], key="cm_grid",
+    grid_pick = st.selectbox(t("filter_grid", language), [None, *grid_names], placeholder=pick, key="cm_grid",
                              format_func=lambda c: t("all", language) if c is None else grid_names[c],
                              disabled=not community)
     st.divider()
     mode = st.radio(t("map_mode", language), ["cluster", "heat"], horizontal=True, key="cm_mode",
                     format_func=lambda m: t(f"mode_{m}", language))
-    measure = st.selectbox(t("measure", language), [None, *MEASURES], key="cm_measure",
+    measure = st.selectbox(t("measure", language), [None, *MEASURES], placeholder=pick, key="cm_measure",
                            format_func=lambda m: "—" if m is None else t(MEASURES[m].label_key, language))
     show_workers = st.checkbox(t("show_workers", language), value=True, key="cm_workers")
     show_facilities = st.checkbox(t("show_facilities", language), value=True, key="cm_facilities")

@@ -16,6 +16,7 @@ from streamlit_folium import st_folium
 
 from access.database import read_session, unit_of_work
 from cases import commands, desk, queries, suggest
+from cases.notes import note_text
 from cases.routing import load_rules
 from core import clock
 from core.constants import CATEGORIES, NEIGHBOUR_GRIDS_M, STATES
@@ -62,7 +63,7 @@ def _table(rows: pd.DataFrame, suggestions: dict[int, suggest.Suggestion] | None
         t("desk_owner_col", language): _thematic.owner_texts(rows, cfg.hierarchy_path, context.directory.grid_workers,
                                                              language),
         t("desk_hours_left", language): rows["hours_left"].round(1),
-        t("desk_reason", language): rows["unrouted_reason"],
+        t("desk_reason", language): rows["unrouted_reason"].map(lambda r: note_text(r, language)),
         t("case_text", language): rows["text"],
     })
     if suggestions is not None:

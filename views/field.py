@@ -132,13 +132,15 @@ def my_grid() -> None:
     if buildings is not None and len(buildings):
         inside = buildings.loc[buildings["parent_code"].astype(str).isin(scope.area_codes)]
         if len(inside):
-            layers.append(build_building_layer(inside, name="楼栋", show=True, lang=language, basemap=basemap))
+            layers.append(build_building_layer(inside, name=t("layer_buildings", language), show=True, lang=language,
+                                               basemap=basemap))
     with read_session(engine) as session:
         rows = list_cases(session, scope, CaseFilter(states=tuple(sorted(OPEN_STATES)), assignee_id=user.worker_id))
     layers.append(build_cases_layer(rows, name=t("field_my_cases", language), lang=language, grids=grids,
                                     basemap=basemap))
-    st_folium(assemble(layers, bounds=bounds_of(mine), tile_layers=basemap.tile_layers(name="底图")),
-              key="field_map", height=360, use_container_width=True, returned_objects=[])
+    tiles = basemap.tile_layers(name=t("layer_basemap", language))
+    st_folium(assemble(layers, bounds=bounds_of(mine), tile_layers=tiles), key="field_map", height=360,
+              use_container_width=True, returned_objects=[])
 
 
 st.title(t("page_field", language))

@@ -139,7 +139,8 @@ def coverage_map(grid_rows: pd.DataFrame) -> None:
     folium.GeoJson(data, style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.7,
                                                    "color": "#555555", "weight": 0.7},
                    tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True)).add_to(group)
-    st_folium(assemble([group], bounds=bounds_of(grids), tile_layers=basemap.tile_layers(name="底图")),
+    tiles = basemap.tile_layers(name=t("layer_basemap", language))
+    st_folium(assemble([group], bounds=bounds_of(grids), tile_layers=tiles),
               key="visits_map", height=400, use_container_width=True, returned_objects=[])
 
 
