@@ -10,12 +10,18 @@ API_PORT ?= 8502
 DEMO   := data/demo
 PYTEST_ARGS ?=
 
-.PHONY: run test lint setup demo assets seed bench clean
+.PHONY: run run-cluster test lint setup demo assets seed bench clean
 
 # The intake API (python -m api serve) runs beside the dashboard on API_PORT and stops with it.
 run: setup seed
 	GRIDCOMMAND_JOBS=1 $(PY) -m api.serve_with --host $(HOST) --port $(API_PORT) -- \
 	    $(VENV)/bin/streamlit run dashboard.py --server.address $(HOST) --server.port $(PORT)
+
+# The dashboard scaled out on one machine (deploy/README.md): a local PostGIS (var/cluster/), the demo
+# seeded, N Streamlit processes and the API behind nginx on PORT (8080 here unless given); Ctrl-C stops all.
+run-cluster: setup
+	$(PY) -m deploy.cluster --processes $(or $(N),4) --host $(HOST) \
+	    --port $(if $(filter file,$(origin PORT)),8080,$(PORT)) --api-port $(API_PORT)
 
 test: setup $(VENV)/.installed-test
 	$(PY) -m pytest $(PYTEST_ARGS)
