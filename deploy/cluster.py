@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from core.pool import pool_limits
 from deploy import nginx, postgres
 from deploy.processes import Supervisor, as_postgres, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Connections one process may open per engine (store.db.make_engine: pool_size 10 + max_overflow 10).
-POOL_PER_ENGINE = 20
-#: Engines a dashboard process opens on the store (views._auth and views._data each cache one).
-ENGINES_PER_APP = 2
+#: Engines a dashboard process opens on the store (views._auth.engine_for: one per process), each
+#: holding at most core.pool.pool_limits().most connections (GRIDCOMMAND_DB_POOL_SIZE + _MAX_OVERFLOW).
+ENGINES_PER_APP = 1
 #: Connections kept free for command lines, psql and the seeding (beyond PostgreSQL's reserved ones).
 SPARE_CONNECTIONS = 20
 
@@ -61,7 +61,7 @@ class Plan:
 
     def max_connections(self) -> int:
         """Connections the store must allow: every pool full at once, plus spares."""
-        return (self.processes * ENGINES_PER_APP + 1) * POOL_PER_ENGINE + SPARE_CONNECTIONS
+        return (self.processes * ENGINES_PER_APP + 1) * pool_limits().most + SPARE_CONNECTIONS
 
 
 def _env(name: str, default: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.errors import InputError
+from core.pool import pool_limits
 from core.settings import load_settings
 
 if TYPE_CHECKING:
@@ -123,8 +124,9 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
         # no server-side prepared statements: their generic plans turned the intake's
         # "source_id IN (2,000 ids)" look-ups into sequential scans (seconds each)
         connect_args = {"prepare_threshold": None} if parsed.get_driver_name() == "psycopg" else {}
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10,
-                             connect_args=connect_args)
+        limits = pool_limits()  # sized per process for a cluster (core/pool.py)
+        return create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=limits.size,
+                             max_overflow=limits.overflow, connect_args=connect_args)
     msg = f"unsupported database backend {parsed.get_backend_name()!r} in {url!r}"
     raise InputError("--db", msg, "use SQLite (sqlite:///...) or PostgreSQL (postgresql+psycopg://...)")
 

@@ -64,13 +64,15 @@ class SignedIn:
 
 # -- store --------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner=False)
-def _engine(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """The one engine of the store at ``url`` in this server process (migrated once): every page
+    shares its connection pool (core/pool.py sizes it for a cluster)."""
     return open_store(url)
 
 
 def store_engine() -> Engine:
     """The case store's engine (migrated once per server process and URL)."""
-    return _engine(load_settings().database_url)
+    return engine_for(load_settings().database_url)
 
 
 def _settings() -> Settings:

@@ -44,12 +44,12 @@ def hierarchy(path: Path) -> dict[str, gpd.GeoDataFrame] | None:
     return _read_hierarchy(str(path.resolve()), path.stat().st_mtime_ns)
 
 
-@st.cache_resource(show_spinner=False)
 def engine(url: str) -> Engine:
-    """The case store's SQLAlchemy engine (one per server process and URL; not migrated here)."""
-    from access.database import open_store
+    """The case store's SQLAlchemy engine: the one :func:`views._auth.engine_for` keeps per server
+    process and URL (one connection pool per process)."""
+    from views._auth import engine_for
 
-    return open_store(url, migrate=False)
+    return engine_for(url)
 
 
 #: Column names of the demo district's facilities.csv and their English keys.
