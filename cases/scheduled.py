@@ -36,8 +36,10 @@ def holder_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def take_lease(engine: Engine, job: str, holder: str, now: datetime) -> bool:
-    """Whether ``holder`` now holds the lease of ``job`` (taken or renewed until ``now + LEASE``)."""
+def take_lease(engine: Engine, job: str, holder: str, now: datetime, *, min_gap: timedelta = timedelta(0)) -> bool:
+    """Whether ``holder`` now holds the lease of ``job`` (taken or renewed until ``now + LEASE``);
+    not while another holds it, nor within ``min_gap`` of the job's last run in any process (so N
+    processes run an every-minute job once a minute, not N times)."""
     try:
         with session_scope(engine) as session:
             if session.get(JobLease, job) is None:
@@ -47,7 +49,9 @@ def take_lease(engine: Engine, job: str, holder: str, now: datetime) -> bool:
     with session_scope(engine) as session:
         lease = table_of(JobLease)
         free = (lease.c.until < now) | (lease.c.holder == holder)
-        taken = session.execute(update(lease).where(lease.c.name == job, free).values(holder=holder, until=now + LEASE))
+        due = lease.c.last_run.is_(None) | (lease.c.last_run <= now - min_gap)
+        taken = session.execute(update(lease).where(lease.c.name == job, free, due)
+                                .values(holder=holder, until=now + LEASE))
         return bool(getattr(taken, "rowcount", 0))
 
 
@@ -59,10 +63,12 @@ def release_lease(engine: Engine, job: str, holder: str, now: datetime) -> None:
                         .values(until=now, last_run=now))
 
 
-def run_job(engine: Engine, job: str, *, holder: str | None = None, now: datetime | None = None) -> int | None:
-    """Run ``job`` once if this process can take its lease; its count, or None when another holds it."""
+def run_job(engine: Engine, job: str, *, holder: str | None = None, now: datetime | None = None,
+            min_gap: timedelta = timedelta(0)) -> int | None:
+    """Run ``job`` once if this process can take its lease and the job did not run within ``min_gap``
+    anywhere; its count, or None when another holds it or ran it."""
     holder, now = holder or holder_name(), now or clock.now()
-    if not take_lease(engine, job, holder, now):
+    if not take_lease(engine, job, holder, now, min_gap=min_gap):
         return None
     try:
         return JOBS[job](engine, now)
@@ -82,6 +88,8 @@ class JobRunner(threading.Thread):
     def __init__(self, engine: Engine, *, interval_s: float = JOBS_INTERVAL_SECONDS) -> None:
         super().__init__(name="gridcommand-jobs", daemon=True)
         self.engine, self.interval_s = engine, interval_s
+        #: Another process's run this recently counts as this round's (a tenth spare for clock jitter).
+        self.min_gap = timedelta(seconds=0.9 * interval_s)
         self.stopped = threading.Event()
 
     def run(self) -> None:
@@ -89,7 +97,7 @@ class JobRunner(threading.Thread):
         while not self.stopped.is_set():
             for job in JOBS:
                 try:
-                    count = run_job(self.engine, job)
+                    count = run_job(self.engine, job, min_gap=self.min_gap)
                 except Exception:  # a job must never kill the app's thread: logged, tried again
                     log.exception("scheduled job %s failed", job)
                     continue

@@ -84,6 +84,14 @@ def test_the_lease_lets_one_holder_run_at_a_time(people):
     assert take_lease(people.engine, "escalation", "b", now + timedelta(minutes=10))  # expired: free again
 
 
+def test_a_job_another_process_ran_within_the_gap_is_not_run_again(people):
+    now, gap = T0 + timedelta(hours=3), timedelta(seconds=54)
+    assert run_job(people.engine, "escalation", holder="a", now=now, min_gap=gap) is not None
+    assert run_job(people.engine, "escalation", holder="b", now=now + timedelta(seconds=20), min_gap=gap) is None
+    assert run_job(people.engine, "escalation", holder="b", now=now + timedelta(seconds=60), min_gap=gap) is not None
+    assert run_job(people.engine, "escalation", holder="a", now=now + timedelta(seconds=61)) is not None  # no gap
+
+
 def _race(url: str, holder: str, now_iso: str, start, results) -> None:
     from datetime import datetime
 
