@@ -225,12 +225,25 @@ def _tick_case(frame, case_id: int) -> int:
 
 
 def _filter_states(page, state: str) -> None:
-    """Show only the cases in ``state`` (the command map's sidebar filter 状态)."""
+    """Show only the cases in ``state`` (the command map's sidebar filter 状态). The 5 s live refresh
+    may redraw the sidebar while the list is open and swallow the pick: pick again until the chosen
+    state shows as a tag of the box."""
     box = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="状态").first
-    box.click()
-    page.get_by_role("option", name=state, exact=True).click()
-    page.keyboard.press("Escape")
-    wait_for_idle(page)
+
+    def chosen() -> bool:
+        return box.locator("[data-testid='stMultiSelectTagsContainer']").get_by_text(state, exact=True).count() > 0
+
+    for _ in range(6):
+        if chosen():
+            break
+        box.click()
+        try:
+            page.get_by_role("option", name=state, exact=True).click(timeout=10_000)
+        except Exception:  # the list closed under the click (a redraw): try again
+            pass
+        page.keyboard.press("Escape")
+        wait_for_idle(page)
+    assert chosen(), f"the state filter did not take {state}"
 
 
 def _pick(page, label: str, option: str) -> None:
@@ -374,7 +387,7 @@ def _select_on_map(page, case_id: int, state: str) -> None:
     _filter_states(page, state)
     listing = _keyed_dataframe(page, "cm_case_list")
     wait_until(page, lambda: {row.get("状态") for row in _rows_in_view(listing).values()} == {state},
-               what=f"the case list showing only {state}")
+               timeout_s=60, what=f"the case list showing only {state}")
     _tick_case(listing, case_id)
     _text(page, f"#{case_id} · {CATEGORY_TEXT} · {state}").wait_for(timeout=60_000)
     wait_for_idle(page)
@@ -441,9 +454,6 @@ def _assert_timeline(engine, case_id: int, phone: tuple[float, float]) -> None:
     assert (case.state, case.satisfaction, case.assignee_id) == ("closed", "satisfied", WORKER_ID)
 
 
-@pytest.mark.xfail(strict=False, reason="known gap at the stop of 2026-12-06: under heavy load the chief's state "
-                   "filter on the command map did not take within 30 s (the 5 s live refresh redraws the sidebar "
-                   "filter while it is picked); to be made deterministic")
 def test_the_closed_loop_with_three_roles(loop_server, recorded_page, new_page, artifacts_dir) -> None:
     from core import clock
     from store.db import make_engine
