@@ -21,10 +21,11 @@ class FakeTerminal(io.StringIO):
 
 
 @contextmanager
-def recorded_bars(monkeypatch):
-    """Every bar :mod:`intake.pipeline` opens, as (desc, count reached, total, drawn) at its end."""
+def recorded_bars(monkeypatch, module=pipeline):
+    """Every bar ``module`` (default :mod:`intake.pipeline`) opens, as (desc, count reached, total,
+    drawn) at its end."""
     bars = []
-    real = pipeline.progress
+    real = module.progress
 
     @contextmanager
     def recording(total, desc, **options):
@@ -32,7 +33,7 @@ def recorded_bars(monkeypatch):
             yield bar
             bars.append((desc, bar.n, bar.total, not bar.disable))
 
-    monkeypatch.setattr(pipeline, "progress", recording)
+    monkeypatch.setattr(module, "progress", recording)
     yield bars
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from registry import roster_import
 from registry.cli import main
 from store.models import Household, Visit, Worker
 from store.models.people import PersonMove
-from tests.intake.test_progress import FakeTerminal
+from tests.intake.test_progress import FakeTerminal, recorded_bars
 from tests.registry.town import COMMUNITY, G1, G2, HEADER, STREET, id_number, roster_line, write_roster, write_town
 
 
@@ -169,23 +168,14 @@ def test_visits_from_a_file_are_measured_against_the_home(town, tmp_path):
 def test_an_import_shows_its_progress_on_a_terminal_only(town, tmp_path, monkeypatch):
     store, hierarchy = town
     path = write_roster(tmp_path / "roster.csv", MIXED)
-    bars: list[tuple[str, int, int, bool]] = []
-    real = roster_import.progress
-
-    @contextmanager
-    def recording(total, desc, **options):
-        with real(total, desc, **options) as bar:
-            yield bar
-            bars.append((desc, bar.n, bar.total, not bar.disable))
-
-    monkeypatch.setattr(roster_import, "progress", recording)
     terminal = FakeTerminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    assert _run(store, hierarchy, path)[0] == 1
+    with recorded_bars(monkeypatch, roster_import) as bars:
+        assert _run(store, hierarchy, path)[0] == 1
     assert bars == [("roster.csv: check", 11, 11, True), ("roster.csv: compare", 4, 4, True)]
     assert "roster.csv: check" in terminal.getvalue()
     pipe = io.StringIO()
     monkeypatch.setattr(sys, "stderr", pipe)
-    bars.clear()
-    assert _run(store, hierarchy, path)[0] == 1
+    with recorded_bars(monkeypatch, roster_import) as bars:
+        assert _run(store, hierarchy, path)[0] == 1
     assert [drawn for *_, drawn in bars] == [False, False] and pipe.getvalue() == ""
