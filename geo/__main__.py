@@ -1,5 +1,6 @@
-"""Command line: ``python -m geo build ...``, ``python -m geo join ...`` and the thematic grid and
-service circle commands of :mod:`geo.theme_cli` (``themes``, ``crosswalk``, ``service-circle``).
+"""Command line: ``python -m geo build ...``, ``python -m geo join ...``, ``python -m geo rejoin ...``
+(:mod:`geo.rejoin`, on Dask) and the thematic grid and service circle commands of
+:mod:`geo.theme_cli` (``themes``, ``crosswalk``, ``service-circle``).
 
 Exit codes: 0 done; 1 ``build`` found problems with severity ``error`` (report written, the
 GeoPackage only with ``--allow-problems``); 2 unreadable input or bad arguments (one line on
@@ -52,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     j.add_argument("--coords", choices=COORD_SYSTEMS, default="wgs84")
     j.add_argument("--snap-m", type=float, default=None, help=f"snap distance in m (default {SNAP_DISTANCE_M:g})")
     j.add_argument("--out", required=True)
+    r = sub.add_parser("rejoin", help="re-join a GeoParquet case history onto a hierarchy on Dask; write GeoParquet")
+    r.add_argument("--hierarchy", required=True, help="hierarchy.gpkg from `build`")
+    r.add_argument("--history", required=True, help="GeoParquet with case_id and point geometry (any CRS)")
+    r.add_argument("--out", required=True, help="GeoParquet to write")
+    r.add_argument("--partitions", type=int, help="partitions of the history (default one per 500,000 rows)")
+    r.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address (default a local cluster)")
     add_theme_parsers(sub)
     return p
 
@@ -122,13 +129,23 @@ def _join(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rejoin(args: argparse.Namespace) -> int:
+    from geo.rejoin import rejoin
+
+    summary = rejoin(args.hierarchy, args.history, args.out, partitions=args.partitions, scheduler=args.scheduler)
+    counts = ", ".join(f"{k} {v}" for k, v in summary["statuses"].items() if v) or "none"
+    print(f"rejoined {summary['rows']} rows ({counts}) in {summary['seconds']:.2f} s, "
+          f"{summary['partitions']} partitions on {summary['workers']} workers: {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
         if args.command in THEME_COMMANDS:
             return run_theme_command(args)
-        return _build(args) if args.command == "build" else _join(args)
+        return {"build": _build, "join": _join, "rejoin": _rejoin}[args.command](args)
     except GridCommandError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
