@@ -1,4 +1,4 @@
-"""``python -m cases``: migrate, import, list, show, kpi, seed-demo (and ``users`` when present).
+"""``python -m cases``: migrate, import, list, show, kpi, seed-demo, generate-history (and ``users``).
 
 Every command takes ``--db URL`` (default the configured store). Errors print one line on
 stderr and exit with status 2. Personal data is masked in every output.
@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from access import cli as users_cli
+from cases import history_cli
 from cases.terminal import case_detail, case_summary, minute, number, percent, show_lines, table, text_or_none
 from core import constants
 from core.errors import GridCommandError, InputError
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="seed even when the store already has cases")
 
     users_cli.add_parser(sub)
+    history_cli.add_parser(sub)
     return parser
 
 
