@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from access.policy import POLICY
 from access.scope import Scope
 from core.constants import Label
 from store.models import AuditEntry
@@ -87,10 +88,17 @@ def detail_text(detail: dict[str, Any] | None, lang: str) -> str:
     """An entry's ``detail`` as ``key: value`` pairs, keys in ``lang`` where known."""
     if not detail:
         return ""
+    def shown(key: str, value: Any) -> object:
+        if value is None or value == "":
+            return "—"
+        if key == "role" and value in POLICY:
+            role = POLICY[value]
+            return role.zh if lang == "zh" else role.en
+        return CHANNELS_ZH.get(value, value) if key == "channel" and lang == "zh" else value
+
     if lang == "zh":
-        return "；".join(f"{DETAIL_KEYS_ZH.get(k, k)}：{CHANNELS_ZH.get(v, v) if k == 'channel' else v}"
-                        for k, v in detail.items())
-    return "; ".join(f"{k}: {v}" for k, v in detail.items())
+        return "；".join(f"{DETAIL_KEYS_ZH.get(k, k)}：{shown(k, v)}" for k, v in detail.items())
+    return "; ".join(f"{k}: {shown(k, v)}" for k, v in detail.items())
 
 
 _TEXT_LIMITS = {"actor": 64, "action": 32, "target_kind": 32, "target_id": 64, "ip": 64}

@@ -72,3 +72,12 @@ def test_search_merges_case_transitions(people_store):
         only_cases = audit.search(session, SCOPES["admin"], action="case:")
         assert only_cases and all(r.source == "case_events" for r in only_cases)
         assert audit.search(session, Scope("admin"), target_id="not-a-number", action="case:") == []
+
+
+def test_details_read_in_the_ui_language():
+    from access.audit import detail_text
+
+    detail = {"file": "tracks.csv", "rows": 3, "channel": "file", "role": "leader", "area_codes": "", "worker_id": None}
+    assert detail_text(detail, "zh") == "文件：tracks.csv；行数：3；渠道：文件导入；角色：领导；辖区：—；网格员工号：—"
+    assert detail_text(detail, "en") == ("file: tracks.csv; rows: 3; channel: file; role: Leader; area_codes: —; "
+                                         "worker_id: —")

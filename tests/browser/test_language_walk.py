@@ -116,8 +116,13 @@ def data_words(store_url: str) -> frozenset[str]:
     return frozenset(words)
 
 
+#: A file's name (what a person imported or exported) is data, whatever its words.
+FILE_NAME = re.compile(r"[\w.\-]+\.(?:csv|xlsx|xls|shp|gpkg|geojson|json|zip|gpx|pdf|pptx)\b", re.IGNORECASE)
+
+
 def offending(value: str, language: str, vocabulary: frozenset[str]) -> list[str]:
     """The words of ``value`` in the wrong script for ``language`` that are not data."""
+    value = FILE_NAME.sub(" ", value)
     return [w for w in WRONG[language].findall(value)
             if w not in vocabulary and w not in ALLOWED and not (language == "zh" and w.isupper())]
 
