@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="default [api] port (8502)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.add_argument("--root-path", default="", help="prefix a reverse proxy serves the API under, e.g. /api")
     key_cmd = sub.add_parser("keys", help="channel keys").add_subparsers(dest="action", required=True)
     add = key_cmd.add_parser("add", help="make a key (printed on the last line, once)")
     add.add_argument("--channel", required=True, help="channel name, e.g. wechat-snap, 12345, iot-vendor")
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None, *, out: Out = print) -> int:
         if args.command == "serve":
             from api.serve import serve
 
-            return serve(host=args.host, port=args.port, workers=args.workers, db=args.db, quiet=args.quiet)
+            return serve(host=args.host, port=args.port, workers=args.workers, db=args.db, quiet=args.quiet,
+                         root_path=args.root_path)
         return _keys(args, out) if args.command == "keys" else _devices(args, out)
     except GridCommandError as exc:
         print(f"error: {exc}", file=sys.stderr)

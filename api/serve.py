@@ -9,7 +9,7 @@ from core.api_settings import load_api_settings
 
 
 def serve(*, host: str | None = None, port: int | None = None, workers: int = 1, db: str | None = None,
-          quiet: bool = False) -> int:
+          quiet: bool = False, root_path: str = "") -> int:
     """Serve until stopped (SIGINT/SIGTERM); 0 after a clean stop.
 
     Parameters
@@ -22,6 +22,9 @@ def serve(*, host: str | None = None, port: int | None = None, workers: int = 1,
         Store URL (sets ``DATABASE_URL`` for the server processes).
     quiet : bool
         No access log.
+    root_path : str
+        The prefix a reverse proxy serves the API under (``/api`` behind ``make run-cluster``'s
+        nginx), so that the OpenAPI page links its document there.
     """
     import uvicorn
 
@@ -33,5 +36,5 @@ def serve(*, host: str | None = None, port: int | None = None, workers: int = 1,
     open_store().dispose()  # migrate once, before several processes would race to
     uvicorn.run("api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 workers=max(1, workers), access_log=not quiet, log_level="info", server_header=False,
-                timeout_graceful_shutdown=10)
+                timeout_graceful_shutdown=10, root_path=root_path)
     return 0

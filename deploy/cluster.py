@@ -157,7 +157,8 @@ def prepare_store(sup: Supervisor, plan: Plan, env: dict[str, str]) -> None:
 
 def start_services(sup: Supervisor, plan: Plan, env: dict[str, str]) -> None:
     """Start the API and the dashboard processes; wait for their health checks."""
-    sup.start("api", [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(plan.api_port)],
+    sup.start("api", [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(plan.api_port),
+                      "--root-path", "/api"],
               env=env, cwd=ROOT)
     app_env = {**env, "GRIDCOMMAND_JOBS": "1", "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
     for number, port in enumerate(plan.app_ports, start=1):

@@ -121,6 +121,8 @@ def test_cluster_serves_survives_a_dead_process_and_stops_cleanly(cluster: dict)
     assert page.status_code == 200 and "gc_node" in page.cookies
     assert httpx.get(f"{base}/_stcore/health", timeout=5).status_code == 200
     assert httpx.get(f"{base}/api/health", timeout=5).status_code == 200
+    document = httpx.get(f"{base}/api/openapi.json", timeout=10).json()  # its paths resolve under /api
+    assert document["servers"] == [{"url": "/api"}]
 
     # an Open311 request through the proxy becomes a case in the store
     env = {**os.environ, "DATABASE_URL": state["database_url"]}
