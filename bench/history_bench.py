@@ -22,26 +22,20 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, text
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from cases.history import generate_history  # noqa: E402
-from cases.queries import CaseFilter, district_scope  # noqa: E402
-from core import clock  # noqa: E402
-from metrics.command import load_map_data  # noqa: E402
-from metrics.kpi import kpi_table  # noqa: E402
-from store import db  # noqa: E402
+from cases.history import generate_history
+from cases.queries import CaseFilter, district_scope
+from core import clock
+from metrics.command import load_map_data
+from metrics.kpi import kpi_table
+from store import db
 
 TARGET_S = 1.0
 
