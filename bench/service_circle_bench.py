@@ -27,24 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the tests' helpers (tests.geo.thematic_data), as the other benches
 
 TARGET_S = 10.0
-
-
-def _demo(folder: Path, scratch: Path) -> tuple[Path, Path]:
-    """The demo folder with roads.shp and its hierarchy.gpkg (made in ``scratch`` when missing)."""
-    if not (folder / "roads.shp").exists():
-        folder = scratch / "demo"
-        subprocess.run([sys.executable, str(ROOT / "data" / "make_demo.py"), "--out", str(folder)], check=True,
-                       capture_output=True)
-    gpkg = folder / "hierarchy.gpkg"
-    if not gpkg.exists():
-        gpkg = scratch / "hierarchy.gpkg"
-        levels = [arg for lv in ("streets", "communities", "grids", "buildings")
-                  for arg in (f"--{lv}", str(folder / f"{lv}.shp"))]
-        subprocess.run([sys.executable, "-m", "geo", "build", *levels, "--out", str(gpkg)], check=True,
-                       capture_output=True, cwd=ROOT)
-    return folder, gpkg
 
 
 def _stats(values: list[float]) -> str:
@@ -66,7 +51,9 @@ def main() -> int:
     from geo.service_inputs import read_facilities, read_households
 
     with tempfile.TemporaryDirectory() as scratch:
-        folder, gpkg = _demo(args.demo, Path(scratch))
+        from tests.geo.thematic_data import demo_with_roads  # the tests' way to the demo with roads
+
+        folder, gpkg = demo_with_roads(args.demo, Path(scratch))
         start = time.perf_counter()
         layers = read_hierarchy(gpkg)
         roads, _ = read_roads(folder / "roads.shp")
