@@ -325,14 +325,24 @@ def tick_grid_row(page, dataframe, index: int) -> tuple[list[str], float]:
 
 def pick_option(page, label: str, option: str, *, where: str = "[data-testid='stSidebar']") -> float:
     """Choose ``option`` in the selectbox labelled ``label`` (inside ``where``); wait until the page
-    settles and return the settle time in seconds (:func:`wait_for_settle`)."""
+    settles and return the settle time in seconds (:func:`wait_for_settle`). A live refresh may
+    redraw the box while its list is open: the list is opened again until the pick takes."""
     box = page.locator(f"{where} [data-testid='stSelectbox']").filter(has_text=label).first
-    box.locator("input").focus()  # a click on the box may land on its label and leave the list shut
-    page.keyboard.press("ArrowDown")
-    since = now_ms()
-    _, runs, _ = watch_mutations(page)
-    page.get_by_role("option", name=option, exact=True).click()
-    return wait_for_settle(page, since, runs_before=runs)
+    target = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.locator("input").focus()  # a click on the box may land on its label and leave the list shut
+        page.keyboard.press("ArrowDown")
+        try:
+            target.wait_for(state="visible", timeout=8_000)
+            since = now_ms()
+            _, runs, _ = watch_mutations(page)
+            target.click(timeout=8_000)
+        except Exception:  # the list closed under us (a redraw): open it again
+            page.keyboard.press("Escape")
+            page.wait_for_timeout(300)
+            continue
+        return wait_for_settle(page, since, runs_before=runs)
+    raise AssertionError(f"could not pick {option!r} in the selectbox {label!r}")
 
 
 def switch_language(page, language: str) -> None:

@@ -36,6 +36,7 @@ OUTSIDE = {
     "bench/join_bench.py": "the benchmark's pandas baseline and its generated input",
     "bench/cases_bench.py": "the benchmark's generated 100k-row input",
     "bench/registry_bench.py": "the benchmark's generated 20,000-person roster",
+    "cases/history.py": "the synthetic history's generated rows, streamed to PostgreSQL's COPY (no file)",
 }
 
 
