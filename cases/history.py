@@ -29,6 +29,7 @@ from cases import calendar as working_calendar
 from cases import deadlines, routing
 from core import clock, constants
 from core.errors import InputError
+from core.progress import progress
 from core.settings import load_settings
 from metrics.kpi import settled_measures
 from store import rollup
@@ -385,11 +386,12 @@ def generate_history(engine: Engine, *, cases: int, seed: int = 0, months: int =
         places = place_pool(hierarchy, _grid_workers(connection), seed)
         rep = reported_times(cases, now, months, seed)
         cal = WorkCalendar(float(rep[0]), _epoch(now))
-        with rollup.deferred(connection, settled_measures()):
+        with rollup.deferred(connection, settled_measures()), progress(cases, "generate-history", unit="cases") as bar:
             for i, lo in enumerate(range(0, cases, chunk)):
                 rng = np.random.default_rng([seed, 2, i])
                 frame = simulate(rng, rep[lo:lo + chunk], now, places, cal, lo, seed)
                 (_copy_postgres if backend == "postgresql" else _insert_sqlite)(connection, frame)
+                bar.update(len(frame))
     if backend == "postgresql":
         with engine.connect() as connection:
             connection.execute(text("ANALYZE cases"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import datetime
 
 import pandas as pd
@@ -13,6 +15,7 @@ from cases.deadlines import compute_deadlines
 from core.errors import InputError
 from geo import HierarchyIndex
 from metrics import kpi
+from tests.intake.test_progress import FakeTerminal, recorded_bars
 
 NOW = datetime(2026, 12, 6, 23, 0)
 STAMPS = ("reported_at", "registered_at", "dispatched_at", "accepted_at", "arrived_at", "handled_at", "verified_at",
@@ -126,3 +129,17 @@ def test_command_line(store, demo_dir, capsys):
         code = history_cli.main(["generate-history", "--db", store.url, *bad])
         out, err = capsys.readouterr()
         assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("error:"), bad
+
+
+def test_progress_shows_on_a_terminal_only(store, demo_dir, monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with recorded_bars(monkeypatch, history) as bars:
+        history.generate_history(store.engine, cases=500, seed=9, months=2, hierarchy=demo_dir / "hierarchy.gpkg",
+                                 now=NOW, chunk=200)
+    assert bars == [("generate-history", 500, 500, True)] and "generate-history" in terminal.getvalue()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    with recorded_bars(monkeypatch, history) as bars:
+        history.generate_history(store.engine, cases=100, seed=10, months=2, hierarchy=demo_dir / "hierarchy.gpkg",
+                                 now=NOW)
+    assert [drawn for *_, drawn in bars] == [False]
