@@ -46,19 +46,26 @@ def require_nginx() -> None:
     pytest.skip(reason)
 
 
-def two_free_ports() -> int:
-    """A port p with p and p + 1 both free on 127.0.0.1 (the dashboards' consecutive ports)."""
+def free_run_of_ports(count: int) -> int:
+    """A port p with p … p + count - 1 all free on 127.0.0.1, below the kernel's ephemeral range
+    (32768-60999 here): a port taken from that range and bound seconds later (after the store
+    starts) may meanwhile go to an outgoing connection (seen in CI)."""
+    import random
     import socket
 
-    for _ in range(50):
-        port = system.free_port()
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
+    for _ in range(200):
+        port = random.randrange(20_000, 32_000 - count)
+        sockets = [socket.socket() for _ in range(count)]
+        try:
+            for offset, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", port + offset))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
         return port
-    raise RuntimeError("no two consecutive free ports")
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def alive(pid: int) -> bool:
@@ -75,9 +82,9 @@ def cluster() -> Iterator[dict]:
     system.require_system("postgis")
     var = Path(tempfile.mkdtemp(prefix="gc-cluster-"))
     var.chmod(0o755)
-    proxy_port = system.free_port()
+    proxy_port = free_run_of_ports(4)  # nginx, the API, two dashboards
     command = [sys.executable, "-m", "deploy.cluster", "-n", "2", "--port", str(proxy_port),
-               "--api-port", str(system.free_port()), "--app-port", str(two_free_ports()), "--no-seed",
+               "--api-port", str(proxy_port + 1), "--app-port", str(proxy_port + 2), "--no-seed",
                "--var-dir", str(var)]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GRIDCOMMAND_JOBS")}
     out = (var / "launcher.log").open("wb")
