@@ -274,6 +274,8 @@ class EscalationStep:
 ESCALATION_STEPS: tuple[EscalationStep, ...] = (EscalationStep(1, "chief", 0.0), EscalationStep(2, "commander", 24.0))
 #: How often the app process runs its scheduled jobs (seconds).
 JOBS_INTERVAL_SECONDS = 60
+#: Seconds the case panel keeps showing what an action did (across the live refreshes that follow).
+ACTION_CONFIRMATION_SECONDS = 20
 
 # --- KPI grades -----------------------------------------------------------------------------
 #: Rate thresholds for green / yellow grades (below yellow is red).

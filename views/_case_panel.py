@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from time import monotonic
 from typing import Any, Literal
 
 import pandas as pd
@@ -27,7 +28,7 @@ from cases.notes import actor_text, event_label, note_text
 from cases.queries import CaseView
 from cases.routing import RuleSet, load_rules
 from core import clock
-from core.constants import CATEGORIES, SATISFACTION, STATES, TEAMS
+from core.constants import ACTION_CONFIRMATION_SECONDS, CATEGORIES, SATISFACTION, STATES, TEAMS
 from core.errors import GridCommandError
 from core.i18n import t
 from core.settings import Settings
@@ -184,10 +185,11 @@ def _forms(engine: Engine, ctx: PanelContext, case: CaseView,
 
 def case_actions(engine: Engine, ctx: PanelContext, case: CaseView) -> bool:
     """The caller's actions on ``case``; True when one was taken (committed)."""
-    flash = st.session_state.get("action_flash")
-    if flash:
-        st.success(" ".join(flash))
-        st.session_state["action_flash"] = None
+    flash = st.session_state.get("case_flash")
+    if flash and flash[0] == case.id and monotonic() < flash[2]:
+        st.success(" ".join(flash[1]))  # kept for a while: a live refresh right after must not swallow it
+    elif flash:
+        st.session_state["case_flash"] = None
     allowed = commands.allowed_actions(case, ctx.scope)
     st.caption(t("case_actions", ctx.language))
     if not allowed:
@@ -208,7 +210,7 @@ def case_actions(engine: Engine, ctx: PanelContext, case: CaseView) -> bool:
     if chosen == "arrive" and after.arrival_distance_m is not None:
         done.append(t("arrive_distance", ctx.language, distance=f"{after.arrival_distance_m:.0f}"))
     # draw again from the new state (its actions, not the old state's), saying what was done
-    st.session_state["action_flash"] = done
+    st.session_state["case_flash"] = (case.id, done, monotonic() + ACTION_CONFIRMATION_SECONDS)
     try:
         st.rerun(scope=ctx.rerun_scope)
     except StreamlitAPIException:  # the fragment is running as part of a whole-page run

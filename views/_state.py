@@ -20,7 +20,8 @@ DEFAULTS: dict[str, object] = {
     "emergencies_primed": False,  # the first look at the emergencies was taken (no alert for those)
     "last_click": None,  # (tooltip, latlng) of the map click already handled
     "field_case": None,  # case id opened on the worker's phone page
-    "action_flash": None,  # what the last case action did, shown once after the rerun it triggers
+    "action_flash": None,  # what the last desk dispatch or decision did, shown once after its rerun
+    "case_flash": None,  # what the last case action did: (case id, texts, shown until monotonic s)
     "case_list_ids": None,  # case ids of the command map's list rows, in order (the selection maps to them)
 }
 
