@@ -3,8 +3,10 @@
 Starts, in the foreground and in this order: a local PostgreSQL + PostGIS server (unless
 ``DATABASE_URL`` names one), the migration and demo seeding (``python -m cases seed-demo``), the
 intake API (``python -m api serve``), N Streamlit processes on consecutive ports and nginx in front
-of them (sticky sessions, WebSocket upgrade, ``/api/`` to the API). Ctrl-C or SIGTERM stops all of
-them, the last started first; a child also ends if the launcher is killed outright.
+of them (sticky sessions, WebSocket upgrade, ``/api/`` to the API). A dashboard or API process that
+dies is started again (with a back-off; given up after 5 deaths within a minute); a dead nginx or
+PostgreSQL ends the cluster. Ctrl-C or SIGTERM stops all of them, the last started first; a child
+also ends if the launcher is killed outright.
 
 Every option has an environment variable (``GRIDCOMMAND_CLUSTER_<OPTION>``); see ``deploy/README.md``.
 """
@@ -19,13 +21,14 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from core.pool import pool_limits
 from deploy import nginx, postgres
-from deploy.processes import Supervisor, as_postgres, wait_healthy
+from deploy.processes import Backoff, Child, Supervisor, as_postgres, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Engines a dashboard process opens on the store (views._auth.engine_for: one per process), each
@@ -159,12 +162,12 @@ def start_services(sup: Supervisor, plan: Plan, env: dict[str, str]) -> None:
     """Start the API and the dashboard processes; wait for their health checks."""
     sup.start("api", [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(plan.api_port),
                       "--root-path", "/api"],
-              env=env, cwd=ROOT)
+              env=env, cwd=ROOT, restartable=True)
     app_env = {**env, "GRIDCOMMAND_JOBS": "1", "STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}
     for number, port in enumerate(plan.app_ports, start=1):
         sup.start(f"app{number}", [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.address",
                                    "127.0.0.1", "--server.port", str(port), "--server.headless", "true"],
-                  env=app_env, cwd=ROOT)
+                  env=app_env, cwd=ROOT, restartable=True)
     urls = {"api": f"http://127.0.0.1:{plan.api_port}/health"}
     urls |= {f"app{n}": f"http://127.0.0.1:{p}/_stcore/health" for n, p in enumerate(plan.app_ports, start=1)}
     wait_healthy(sup, urls, plan.ready_timeout)
@@ -187,30 +190,56 @@ def start_proxy(sup: Supervisor, plan: Plan) -> str:
 
 
 def write_state(sup: Supervisor, plan: Plan, base: str, url: str) -> Path:
-    """``<var>/cluster.json``: the processes (name, pid, port) and URLs, for operators and tests."""
+    """``<var>/cluster.json``: the processes (name, pid, port, log, restarts so far) and URLs, for
+    operators and tests; replaced whole (a reader never sees half a file)."""
     ports = {"api": plan.api_port, "nginx": plan.port, "postgres": plan.pg_port}
     ports |= {f"app{n}": p for n, p in enumerate(plan.app_ports, start=1)}
     state = {"launcher": os.getpid(), "proxy": base, "database_url": url,
-             "processes": {c.name: {"pid": c.proc.pid, "port": ports.get(c.name), "log": str(c.log)}
-                           for c in sup.children}}
+             "processes": {c.name: {"pid": c.proc.pid, "port": ports.get(c.name), "log": str(c.log),
+                                    "restarts": c.restarts} for c in sup.children}}
     path = plan.var_dir / "cluster.json"
-    path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    draft = path.with_suffix(".json.new")
+    draft.write_text(json.dumps(state, indent=2), encoding="utf-8")
+    draft.replace(path)
     return path
 
 
-def supervise(sup: Supervisor) -> int:
-    """Watch the children until a signal; a dead dashboard or API is reported (nginx routes around a
-    dashboard process), a dead nginx or PostgreSQL ends the cluster (exit 1)."""
-    reported: set[str] = set()
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _note_death(child: Child, backoff: Backoff) -> bool:
+    """Report a dead child and plan its restart; False when the cluster cannot go on without it."""
+    _say(f"*** {child.name} ended (exit {child.proc.returncode}); see {child.log}")
+    if not child.restartable:
+        return False
+    delay = child.died(time.monotonic(), backoff)
+    if delay is None:
+        _say(f"*** {child.name} gave up: it died {backoff.limit} times within {backoff.window_s:.0f} s, so it is "
+             f"not restarted again (the cluster goes on without it); see {child.log}")
+    else:
+        _say(f"    {child.name}: restarting in {delay:.0f} s")
+    return True
+
+
+def supervise(sup: Supervisor, save_state: Callable[[], object], backoff: Backoff | None = None) -> int:
+    """Watch the children until a signal. A dead dashboard or API process is started again after
+    ``backoff`` (nginx routes around a dashboard process meanwhile; ``save_state`` records its new
+    pid); one that keeps dying is given up. A dead nginx or PostgreSQL, or every dashboard process
+    given up, ends the cluster (exit 1)."""
+    backoff = backoff or Backoff()
     while True:
         for child in sup.dead():
-            if child.name in reported:
-                continue
-            reported.add(child.name)
-            print(f"*** {child.name} ended (exit {child.proc.returncode}); see {child.log}", file=sys.stderr,
-                  flush=True)
-            if child.name in ("nginx", "postgres"):
+            if not child.handled and not _note_death(child, backoff):
                 return 1
+        apps = [c for c in sup.children if c.name.startswith("app")]
+        if apps and all(c.given_up for c in apps):
+            _say("*** every dashboard process was given up: stopping the cluster")
+            return 1
+        for child in sup.restart_due(time.monotonic()):
+            sup.restart(child)
+            _say(f"    {child.name} restarted (pid {child.proc.pid})")
+            save_state()
         time.sleep(0.5)
 
 
@@ -241,7 +270,7 @@ def run(plan: Plan) -> int:
         print(f"\nGrid Command cluster: {base}/ ({plan.processes} dashboard processes, ports "
               f"{plan.app_ports[0]}-{plan.app_ports[-1]}), API {base}/api/ (direct http://127.0.0.1:{plan.api_port}),"
               f" store {url}\nprocesses and logs: {state}; Ctrl-C stops everything\n", flush=True)
-        return supervise(sup)
+        return supervise(sup, lambda: write_state(sup, plan, base, url))
     except Stopped as stop:
         print(f"\n{stop}: stopping the cluster ...", flush=True)
         return 0

@@ -1,20 +1,18 @@
 """The scaled-out deployment end to end (``python -m deploy.cluster``, what ``make run-cluster`` runs):
 a local PostGIS, the intake API and two dashboard processes behind nginx. Pages and health checks
 answer through the proxy, an API request through the proxy becomes a case in the store, a killed
-dashboard process is routed around, and SIGTERM to the launcher leaves no process behind.
+dashboard process is routed around and started again (so is a killed API), and SIGTERM to the
+launcher leaves no process behind. The tests run in order on one cluster.
 
 Needs nginx and PostgreSQL + PostGIS: installed with apt-get when run as root, else skipped with a
 loud reason (a failure under ``REQUIRE_SYSTEM=1``)."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,87 +21,19 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from tests import system
+from tests.deploy.clusters import alive, launched_cluster, read_state, wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgis]
 ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_S = 90
-
-
-def require_nginx() -> None:
-    """nginx present, installed as root when missing, else a loud skip (a failure in CI)."""
-    if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
-        return
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "nginx"], env=env,
-                       capture_output=True, check=False)
-        if Path("/usr/sbin/nginx").exists():
-            return
-    reason = "SYSTEM PART MISSING: nginx (Debian package nginx); run the tests as root or `apt-get install nginx`"
-    if os.environ.get("REQUIRE_SYSTEM") == "1":
-        pytest.fail(reason + " [REQUIRE_SYSTEM=1 turns this skip into a failure]", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_run_of_ports(count: int) -> int:
-    """A port p with p … p + count - 1 all free on 127.0.0.1, below the kernel's ephemeral range
-    (32768-60999 here): a port taken from that range and bound seconds later (after the store
-    starts) may meanwhile go to an outgoing connection (seen in CI)."""
-    import random
-    import socket
-
-    for _ in range(200):
-        port = random.randrange(20_000, 32_000 - count)
-        sockets = [socket.socket() for _ in range(count)]
-        try:
-            for offset, sock in enumerate(sockets):
-                sock.bind(("127.0.0.1", port + offset))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-        return port
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
-def alive(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return False
-    return "State:\tZ" not in status
+#: Seconds a killed process has to be back: the launcher's first back-off (1 s) plus a start.
+RESTART_TIMEOUT_S = 60
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[dict]:
-    require_nginx()
-    system.require_system("postgis")
-    var = Path(tempfile.mkdtemp(prefix="gc-cluster-"))
-    var.chmod(0o755)
-    proxy_port = free_run_of_ports(4)  # nginx, the API, two dashboards
-    command = [sys.executable, "-m", "deploy.cluster", "-n", "2", "--port", str(proxy_port),
-               "--api-port", str(proxy_port + 1), "--app-port", str(proxy_port + 2), "--no-seed",
-               "--var-dir", str(var)]
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GRIDCOMMAND_JOBS")}
-    out = (var / "launcher.log").open("wb")
-    launcher = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-    state_file = var / "cluster.json"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not state_file.exists():
-            assert launcher.poll() is None, (var / "launcher.log").read_text()
-            assert time.monotonic() < deadline, "cluster not up in time:\n" + (var / "launcher.log").read_text()
-            time.sleep(0.5)
-        state = json.loads(state_file.read_text())
-        yield {"state": state, "launcher": launcher, "var": var, "log": var / "launcher.log"}
-    finally:
-        if launcher.poll() is None:
-            os.killpg(launcher.pid, signal.SIGKILL)
-        out.close()
-        shutil.rmtree(var, ignore_errors=True)
+    with launched_cluster(processes=2) as running:
+        running["pids"] = {name: proc["pid"] for name, proc in running["state"]["processes"].items()}
+        yield running
 
 
 def demo_point() -> tuple[float, float]:
@@ -115,7 +45,7 @@ def demo_point() -> tuple[float, float]:
     return point.x, point.y
 
 
-def test_cluster_serves_survives_a_dead_process_and_stops_cleanly(cluster: dict) -> None:
+def test_cluster_serves_and_routes_around_a_dead_process(cluster: dict) -> None:
     state, base = cluster["state"], cluster["state"]["proxy"]
     procs = state["processes"]
     assert {"postgres", "api", "app1", "app2", "nginx"} <= set(procs)
@@ -158,12 +88,53 @@ def test_cluster_serves_survives_a_dead_process_and_stops_cleanly(cluster: dict)
         assert httpx.get(f"{base}/_stcore/health", cookies=cookies, timeout=10).status_code == 200
     assert cluster["launcher"].poll() is None, "the launcher must keep running when one app process dies"
 
-    # SIGTERM to the launcher stops everything
+
+def healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_a_dead_dashboard_or_api_process_is_started_again(cluster: dict) -> None:
+    var, base, before = cluster["var"], cluster["state"]["proxy"], cluster["state"]["processes"]
+    for name in ("app1", "api"):  # app1 is dead already when the test above ran
+        if alive(before[name]["pid"]):
+            os.kill(before[name]["pid"], signal.SIGKILL)
+    started = time.monotonic()
+
+    def back(name: str, health: str) -> bool:
+        now = read_state(var)["processes"][name]
+        return now["pid"] != before[name]["pid"] and alive(now["pid"]) and healthy(
+            f"http://127.0.0.1:{now['port']}{health}")
+
+    wait_for(lambda: back("app1", "/_stcore/health") and back("api", "/health"), timeout_s=RESTART_TIMEOUT_S,
+             what=lambda: "app1 and the API restarted:\n" + cluster["log"].read_text())
+    print(f"app1 and the API back in {time.monotonic() - started:.1f} s")
+    after = read_state(var)["processes"]
+    cluster["pids"] |= {f"{name} (restarted)": after[name]["pid"] for name in ("app1", "api")}
+    assert after["app1"]["port"] == before["app1"]["port"] and after["app1"]["restarts"] == 1
+    assert after["api"]["restarts"] == 1 and after["app2"]["restarts"] == 0
+    assert after["app2"]["pid"] == before["app2"]["pid"]
+    text = cluster["log"].read_text()
+    assert "app1 restarted (pid" in text and "api restarted (pid" in text, text
+    assert "restarted by the launcher" in Path(after["app1"]["log"]).read_text(errors="replace")
+    # the restarted processes serve through nginx (a restarted API at once; the dashboard process
+    # after nginx's fail_timeout, and every browser meanwhile by app2)
+    for n in range(12):
+        cookies = {"gc_node": f"browser-{n}"}
+        assert httpx.get(f"{base}/", cookies=cookies, timeout=10).status_code == 200
+    assert httpx.get(f"{base}/api/health", timeout=10).json()["store"] == "postgresql"
+    assert cluster["launcher"].poll() is None
+
+
+def test_sigterm_stops_every_process(cluster: dict) -> None:
     launcher = cluster["launcher"]
+    pids = {**cluster["pids"], **{name: p["pid"] for name, p in read_state(cluster["var"])["processes"].items()}}
     launcher.send_signal(signal.SIGTERM)
     assert launcher.wait(timeout=60) == 0, cluster["log"].read_text()
     time.sleep(0.5)
-    left = [name for name, proc in procs.items() if alive(proc["pid"])]
+    left = [name for name, pid in pids.items() if alive(pid)]
     assert not left, f"processes left after stop: {left}"
     stray = subprocess.run(["pgrep", "-f", str(cluster["var"])], capture_output=True, text=True).stdout.split()
     assert not stray, f"processes of the cluster left: {stray}"
