@@ -7,8 +7,8 @@ the case's state is set, in order, and none after it; deadlines are those of
 :func:`cases.deadlines.compute_deadlines` (vectorised over the working calendar); a small share
 stalls at some step and stays open (overdue), some are voided, sent back, reworked or extended.
 No case events are written (the KPIs and the maps read the cases only); ``version`` counts the
-actions a case went through. PostgreSQL gets ``COPY``; SQLite one executemany per chunk inside
-:func:`store.rollup.deferred`, so the daily KPI roll-up is folded in once and stays exact.
+actions a case went through. PostgreSQL gets ``COPY``, SQLite one executemany per chunk, both in
+:func:`store.rollup.deferred` (other writers wait): the KPI roll-up is folded in once, exactly.
 Same seed, size, months, hierarchy, workers and ``now``: the same rows.
 """
 
@@ -386,7 +386,8 @@ def generate_history(engine: Engine, *, cases: int, seed: int = 0, months: int =
         places = place_pool(hierarchy, _grid_workers(connection), seed)
         rep = reported_times(cases, now, months, seed)
         cal = WorkCalendar(float(rep[0]), _epoch(now))
-        with rollup.deferred(connection, settled_measures()), progress(cases, "generate-history", unit="cases") as bar:
+        deferred = rollup.deferred(connection, settled_measures(), lock_writers=True)
+        with deferred, progress(cases, "generate-history", unit="cases") as bar:
             for i, lo in enumerate(range(0, cases, chunk)):
                 rng = np.random.default_rng([seed, 2, i])
                 frame = simulate(rng, rep[lo:lo + chunk], now, places, cal, lo, seed)

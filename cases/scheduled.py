@@ -21,14 +21,24 @@ from sqlalchemy.exc import IntegrityError
 from cases.escalation import escalate_overdue
 from core import clock
 from core.constants import JOBS_INTERVAL_SECONDS
+from metrics.kpi import settled_measures
+from store import rollup
 from store.db import session_scope
 from store.models import JobLease, table_of
 
 log = logging.getLogger(__name__)
 #: A lease outlives a run by far; a crashed holder frees the job after this long.
 LEASE = timedelta(minutes=5)
+
+
+def fold_kpi_delta(engine: Engine, _now: datetime) -> int:
+    """Move the KPI roll-up's delta into ``kpi_daily`` (PostgreSQL; nothing to do on SQLite)."""
+    with engine.begin() as connection:
+        return rollup.fold_delta(connection, tuple(settled_measures()))
+
+
 #: The jobs, by name: each takes the engine and the time of the run and returns a count.
-JOBS: dict[str, Callable[[Engine, datetime], int]] = {"escalation": escalate_overdue}
+JOBS: dict[str, Callable[[Engine, datetime], int]] = {"escalation": escalate_overdue, "kpi_fold": fold_kpi_delta}
 
 
 def holder_name() -> str:

@@ -30,7 +30,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from core import clock, constants
@@ -318,19 +317,26 @@ def _window(column: Any, since: Any, until: Any) -> list[Any]:
 
 def _rollup_sums(target: Session | Engine, by: str | None, since: datetime | None, until: datetime | None,
                  scope: Any, settled: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    """The settled sums from the daily roll-up, or None where there is none (PostgreSQL) or the
-    window does not fall on whole days."""
+    """The settled sums from the daily roll-up, or None where there is none (a store not migrated
+    to it) or the window does not fall on whole days."""
     bind = target if isinstance(target, Engine) else target.get_bind()
-    if bind.dialect.name != "sqlite" or not all(t is None or t.time() == dt_time(0) for t in (since, until)):
+    if not all(t is None or t.time() == dt_time(0) for t in (since, until)):
         return None
-    table = rollup.rollup_table(tuple(settled))
-    query = select(*(func.sum(table.c[name]).label(name) for name in settled))
-    conditions = [*_level_conditions(table.c, by),
-                  *_window(table.c.day, since and since.date().isoformat(), until and until.date().isoformat())]
+    if not _has_rollup(target):
+        return None
+    rows = rollup.source(bind.dialect.name, tuple(settled))
+    query = select(*(func.sum(rows.c[name]).label(name) for name in settled))
+    conditions = [*_level_conditions(rows.c, by),
+                  *_window(rows.c.day, since and since.date().isoformat(), until and until.date().isoformat())]
     if scope is not None:
-        conditions.append(scope.clause(table.c))
-    query = query.having(func.sum(table.c.reported) > 0)
-    try:
-        return _sums(target, query, table.c, by, conditions, none="")
-    except OperationalError:  # a store not migrated to the roll-up yet
-        return None
+        conditions.append(scope.clause(rows.c))
+    query = query.having(func.sum(rows.c.reported) > 0)
+    return _sums(target, query, rows.c, by, conditions, none="")
+
+
+def _has_rollup(target: Session | Engine) -> bool:
+    """Whether the store holds the roll-up (a store migrated before it has none)."""
+    if isinstance(target, Engine):
+        with target.connect() as connection:
+            return rollup.installed(connection)
+    return rollup.installed(target.connection())

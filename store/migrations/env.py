@@ -13,8 +13,8 @@ from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-#: Objects the migrations manage outside the models: the SQLite KPI roll-up (store.rollup).
-_UNMODELLED = {("table", rollup.TABLE_NAME), ("index", rollup.OPEN_INDEX)}
+#: Objects the migrations manage outside the models: the KPI roll-up (store.rollup).
+_UNMODELLED = {("table", rollup.TABLE_NAME), ("table", rollup.DELTA_NAME), ("index", rollup.OPEN_INDEX)}
 
 
 def _include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:

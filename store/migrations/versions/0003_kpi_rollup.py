@@ -24,11 +24,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    rollup.install(op.get_bind(), kpi.settled_measures())
+    if op.get_bind().dialect.name == "sqlite":  # PostgreSQL's came with 0009_kpi_rollup_postgresql
+        rollup.install(op.get_bind(), kpi.settled_measures())
 
 
 def downgrade() -> None:
     bind = op.get_bind()
-    rollup.uninstall(bind)
     if bind.dialect.name == "sqlite":
+        rollup.uninstall(bind)
         op.execute(f"DROP INDEX IF EXISTS {rollup.OPEN_INDEX}")
