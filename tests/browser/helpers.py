@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from tests import system
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: A phone's viewport (CSS pixels) for ``new_page(viewport=PHONE)``.
+PHONE = {"width": 390, "height": 844}
 
 
 def settings_refreshing_every(folder, seconds: int) -> Path:
@@ -102,12 +104,16 @@ def settle(page, frame, selector: str, *, timeout_s: float = 30.0) -> int:
     return frame.locator(selector).count()
 
 
-def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: float = 90.0) -> None:
+def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: float = 90.0,
+                   phone: bool = False) -> None:
     """Open the dashboard at ``url`` and, when the sign-in gate asks, sign in with the public
-    demo account ``account`` (``demo.people.DEMO_ACCOUNTS``)."""
+    demo account ``account`` (``demo.people.DEMO_ACCOUNTS``). ``phone``: ``page`` is sized for a
+    phone (:data:`PHONE`), where the sidebar starts collapsed: its menu is there but hidden, so it
+    is waited for as attached, not as visible."""
+    shown = "attached" if phone else "visible"
     page.goto(url)
     page.locator("[data-testid='stSidebarNav'], input[type='password']").first.wait_for(
-        timeout=timeout_s * 1000)
+        state=shown, timeout=timeout_s * 1000)
     wait_for_idle(page, timeout_s=timeout_s)  # a fresh server's first run may still change the page
     if page.locator("input[type='password']").count():
         from demo.people import DEMO_ACCOUNTS
@@ -117,13 +123,26 @@ def open_dashboard(page, url: str, *, account: str = "commander", timeout_s: flo
         page.locator("input[type='password']").first.fill(demo.password)
         page.locator("input[type='password']").first.press("Enter")
         page.locator("input[type='password']").wait_for(state="detached", timeout=timeout_s * 1000)
-    page.locator("[data-testid='stSidebarNav']").wait_for(timeout=timeout_s * 1000)
+    page.locator("[data-testid='stSidebarNav']").wait_for(state=shown, timeout=timeout_s * 1000)
     wait_for_idle(page, timeout_s=timeout_s)
 
 
 def go_to_page(page, title: str) -> None:
     """Click the sidebar link of the page titled ``title``."""
     page.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+
+
+def go_to_page_on_phone(page, title: str) -> None:
+    """On a phone-sized page (the sidebar collapsed): open the sidebar, click the page titled
+    ``title``, wait for its heading and fold the sidebar away again."""
+    page.locator("[data-testid='stExpandSidebarButton']").click()
+    go_to_page(page, title)
+    page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    collapse = page.locator("[data-testid='stSidebarCollapseButton'] button")
+    if collapse.is_visible():
+        collapse.click()
+    page.locator("[data-testid='stExpandSidebarButton']").wait_for()
+    wait_for_idle(page)
 
 
 def wait_for_idle(page, *, timeout_s: float = 60.0) -> None:

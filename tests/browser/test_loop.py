@@ -31,8 +31,10 @@ from sqlalchemy.orm import Session
 
 from core.settings import PROJECT_ROOT, load_settings
 from tests.browser.helpers import (
+    PHONE,
     app_server,
     go_to_page,
+    go_to_page_on_phone,
     open_dashboard,
     settings_refreshing_every,
     store_copy,
@@ -45,7 +47,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 GRID = "370811004001001"  # the demo worker's grid (WG0001), in the demo chief's community
 WORKER_ID = "WG0001"
-PHONE = {"width": 390, "height": 844}
 REFRESH_SECONDS = 5
 #: The phone stands about 27 m east of the reported point.
 PHONE_OFFSET_DEG = 0.0003
@@ -297,22 +298,6 @@ def _no_side_scroll(page) -> None:
     assert width <= PHONE["width"], f"the phone page scrolls sideways: {width} px wide"
 
 
-def _sign_in_phone(page, url: str, account: str) -> None:
-    """Sign in on the phone: the sidebar starts collapsed, so its menu is present but hidden."""
-    from demo.people import DEMO_ACCOUNTS
-
-    demo = next(a for a in DEMO_ACCOUNTS if a.username == account)
-    page.goto(url)
-    page.locator("input[type='password']").wait_for(timeout=90_000)
-    wait_for_idle(page)
-    page.locator("input[type='text']").first.fill(demo.username)
-    page.locator("input[type='password']").first.fill(demo.password)
-    page.locator("input[type='password']").first.press("Enter")
-    page.locator("input[type='password']").wait_for(state="detached", timeout=90_000)
-    page.locator("[data-testid='stSidebarNav']").wait_for(state="attached", timeout=90_000)
-    wait_for_idle(page)
-
-
 def _open_on_phone(page, case_id: int, state: str) -> None:
     """Tap the case in 我的案件 and wait for its panel in ``state``."""
     page.get_by_role("button", name=re.compile(rf"^#{case_id} ")).click()
@@ -324,15 +309,8 @@ def _worker_on_the_phone(page, url: str, case_id: int, engine, artifacts_dir: Pa
     """Step 3: accept, locate the phone, arrive, handle with a photo - on 390 px."""
     from PIL import Image
 
-    _sign_in_phone(page, url, "worker")
-    page.locator("[data-testid='stExpandSidebarButton']").click()
-    page.locator("[data-testid='stSidebarNav'] a", has_text="工作通").click()
-    page.get_by_role("heading", name="工作通").wait_for(timeout=60_000)
-    collapse = page.locator("[data-testid='stSidebarCollapseButton'] button")
-    if collapse.is_visible():
-        collapse.click()
-    page.locator("[data-testid='stExpandSidebarButton']").wait_for()
-    wait_for_idle(page)
+    open_dashboard(page, url, account="worker", phone=True)
+    go_to_page_on_phone(page, "工作通")
     _no_side_scroll(page)
     page.screenshot(path=str(artifacts_dir / "loop_2_phone_list.png"), full_page=True)
 

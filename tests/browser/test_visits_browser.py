@@ -25,8 +25,10 @@ from sqlalchemy.orm import Session
 from core.settings import PROJECT_ROOT, load_settings
 from tests.browser.conftest import Recorder
 from tests.browser.helpers import (
+    PHONE,
     app_server,
     go_to_page,
+    go_to_page_on_phone,
     open_dashboard,
     store_copy,
     wait_for_frame_with,
@@ -35,7 +37,6 @@ from tests.browser.helpers import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = {"width": 390, "height": 844}
 #: The phone stands about 9 m east of the home.
 PHONE_OFFSET_DEG = 0.0001
 FAVICON = re.compile(r"^https://fonts\.gstatic\.com/s/i/short-term/release/materialsymbolsrounded/")
@@ -89,31 +90,9 @@ def _stored_visit(store_url: str, outcome: str):
     return visit
 
 
-def _sign_in_phone(page, url: str) -> None:
-    """Sign in as the demo worker on the phone (the sidebar starts collapsed) and open 工作通."""
-    from demo.people import DEMO_ACCOUNTS
-
-    demo = next(a for a in DEMO_ACCOUNTS if a.username == "worker")
-    page.goto(url)
-    page.locator("input[type='password']").wait_for(timeout=90_000)
-    wait_for_idle(page)
-    page.locator("input[type='text']").first.fill(demo.username)
-    page.locator("input[type='password']").first.fill(demo.password)
-    page.locator("input[type='password']").first.press("Enter")
-    page.locator("input[type='password']").wait_for(state="detached", timeout=90_000)
-    page.locator("[data-testid='stSidebarNav']").wait_for(state="attached", timeout=90_000)
-    wait_for_idle(page)
-    page.locator("[data-testid='stExpandSidebarButton']").click()
-    page.locator("[data-testid='stSidebarNav'] a", has_text="工作通").click()
-    page.get_by_role("heading", name="工作通").wait_for(timeout=60_000)
-    collapse = page.locator("[data-testid='stSidebarCollapseButton'] button")
-    if collapse.is_visible():
-        collapse.click()
-    wait_for_idle(page)
-
-
 def _worker_records(page, url: str, outcome: str, artifacts_dir: Path) -> None:
-    _sign_in_phone(page, url)
+    open_dashboard(page, url, account="worker", phone=True)
+    go_to_page_on_phone(page, "工作通")
     page.get_by_role("tab", name="本月待走访").click()
     wait_for_idle(page)
     wait_for_frame_with(page, "#locate").locator("#locate").click()
