@@ -4,18 +4,14 @@ and a note; a leader gets the figures only."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
 from core import clock
 from store.models import AuditEntry, Household, Visit
 from store.models.people import PersonNote
-from tests.views.pages import case_store, signed_in
+from tests.views.pages import first_grid_store, open_page
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMES = {"H0": "赵建国", "H1": "钱秀英"}
 
 
@@ -25,14 +21,7 @@ def registry_store(tmp_path, monkeypatch):
     twice a month) not visited yet."""
     from sqlalchemy.orm import Session
 
-    holder = {}
-
-    def rows_for(grids, points, now):
-        holder.update(grid=grids["code"].iloc[0], community=grids["parent_code"].iloc[0], point=points.iloc[0])
-        return [{"source": "patrol", "source_id": "P0", "category": "request", "text": "", "state": "reported",
-                 "priority": "normal", "reported_at": now, "version": 1, "rework_count": 0, "supervised": False}]
-
-    engine = case_store(tmp_path, monkeypatch, rows_for)
+    engine, holder = first_grid_store(tmp_path, monkeypatch)
     now = clock.now()
     with Session(engine) as session, session.begin():
         for (hid, name), category in zip(NAMES.items(), ("empty_nest", "petitioner"), strict=True):
@@ -48,15 +37,8 @@ def registry_store(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def _page(role: str) -> AppTest:
-    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60), role=role, username=role).run()
-    at.switch_page("views/visits.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_plan_visits_and_the_card_for_a_chief_like_role(registry_store) -> None:
-    at = _page("commander")
+    at = open_page("views/visits.py", role="commander")
     tiles = {m.label: m.value for m in at.metric}
     assert (tiles["应访户数"], tiles["已访户数"], tiles["存疑走访人数"]) == ("2", "1", "0")
     plan = at.dataframe[2].value
@@ -79,7 +61,7 @@ def test_plan_visits_and_the_card_for_a_chief_like_role(registry_store) -> None:
 
 
 def test_a_leader_gets_no_plan_no_visits_no_card(registry_store) -> None:
-    at = _page("leader")
+    at = open_page("views/visits.py", role="leader")
     assert {m.label: m.value for m in at.metric}["应访户数"] == "2"
     assert len(at.dataframe) == 1 and len(at.table) == 0
     assert all(s.key != "visits_card_person" for s in at.selectbox)

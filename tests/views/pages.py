@@ -1,4 +1,5 @@
-"""Helpers of the page tests: act as a signed-in account, and a settings file with a small store."""
+"""Helpers of the page tests: act as a signed-in account, open a page in AppTest, and a settings file
+with a small store."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.testing.v1 import AppTest
 
 from tests.layers.sample import sample_hierarchy, write_gpkg
 
@@ -26,6 +28,15 @@ def signed_in(at, *, role: str = "commander", username: str = "commander"):
         "user": {"username": username, "display_name": username, "role": role, "area_codes": ""},
         "last_activity": clock.now(),
     }
+    return at
+
+
+def open_page(script: str, *, role: str) -> AppTest:
+    """The dashboard in AppTest signed in as ``role`` (an account of that name), switched to the
+    page ``script`` (e.g. ``views/visits.py``) and run; asserts the page raised nothing."""
+    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60), role=role, username=role).run()
+    at.switch_page(script).run()
+    assert not at.exception, at.exception
     return at
 
 
@@ -59,3 +70,17 @@ def case_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows_for):
     st.cache_data.clear()
     st.cache_resource.clear()
     return engine
+
+
+def first_grid_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """:func:`case_store` holding one reported patrol case. Returns the store's engine and the
+    sample's first grid as ``{"grid": code, "community": its community's code, "point": a point
+    inside it (EPSG:4490)}``, for the households and visits a test puts there."""
+    place = {}
+
+    def rows_for(grids, points, now):
+        place.update(grid=grids["code"].iloc[0], community=grids["parent_code"].iloc[0], point=points.iloc[0])
+        return [{"source": "patrol", "source_id": "P0", "category": "request", "text": "", "state": "reported",
+                 "priority": "normal", "reported_at": now, "version": 1, "rework_count": 0, "supervised": False}]
+
+    return case_store(tmp_path, monkeypatch, rows_for), place

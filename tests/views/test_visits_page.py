@@ -3,16 +3,12 @@ table from cases.queries, households still due listed masked, nothing personal f
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import clock
 from store.models import Household, Visit
-from tests.views.pages import case_store, signed_in
+from tests.views.pages import first_grid_store, open_page
 
-ROOT = Path(__file__).resolve().parents[2]
 NAMES = ["赵建国", "钱秀英", "孙志强"]
 
 
@@ -22,14 +18,7 @@ def visits_store(tmp_path, monkeypatch):
     from far away (a paper visit), one not visited."""
     from sqlalchemy.orm import Session
 
-    holder = {}
-
-    def rows_for(grids, points, now):
-        holder.update(grid=grids["code"].iloc[0], community=grids["parent_code"].iloc[0], point=points.iloc[0])
-        return [{"source": "patrol", "source_id": "P0", "category": "request", "text": "", "state": "reported",
-                 "priority": "normal", "reported_at": now, "version": 1, "rework_count": 0, "supervised": False}]
-
-    engine = case_store(tmp_path, monkeypatch, rows_for)
+    engine, holder = first_grid_store(tmp_path, monkeypatch)
     now = clock.now()
     with Session(engine) as session, session.begin():
         for i, name in enumerate(NAMES):
@@ -47,15 +36,8 @@ def visits_store(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def _page(role: str) -> AppTest:
-    at = signed_in(AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60), role=role, username=role).run()
-    at.switch_page("views/visits.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_coverage_and_households_still_due(visits_store) -> None:
-    at = _page("commander")
+    at = open_page("views/visits.py", role="commander")
     tiles = {m.label: m.value for m in at.metric}
     assert (tiles["应访户数"], tiles["已访户数"]) == ("3", "2")
     assert tiles["走访覆盖率"].startswith("66.7 %") and tiles["到户覆盖率"].startswith("33.3 %")  # then the grade word
@@ -71,7 +53,7 @@ def test_coverage_and_households_still_due(visits_store) -> None:
 
 
 def test_leader_sees_coverage_but_no_households(visits_store) -> None:
-    at = _page("leader")
+    at = open_page("views/visits.py", role="leader")
     assert {m.label: m.value for m in at.metric}["应访户数"] == "3"
     assert len(at.dataframe) == 1 and not at.toggle
     assert not any(name in str(at.dataframe[0].value.to_dict()) for name in NAMES)
