@@ -34,6 +34,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.system starts the PostGIS server
 from sqlalchemy import Engine, func, select, text
 
 from cases import routing

@@ -22,13 +22,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.system starts the throwaway server
 
 from cases.history import generate_history
 from cases.queries import CaseFilter, district_scope
