@@ -19,6 +19,7 @@ from core.constants import DEFAULT_METRIC_CRS
 from core.i18n import t
 from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage, feature_collection
 from layers._html import esc, rows_html
+from layers._tooltips import tooltip_geojson_layer
 from layers.basemaps import NO_BASEMAP, Basemap
 from layers.legend import Legend
 
@@ -149,9 +150,7 @@ def build_choropleth_layer(
         return {"className": CHOROPLETH_CLASS, "fillColor": feature["properties"]["fill"],
                 "fillOpacity": 0.75, "color": "#5f5f5f", "weight": 0.7}
 
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=style, tooltip=folium.GeoJsonTooltip(
-        fields=["tip"], labels=False, sticky=True, class_name="gc-tooltip"), name=name).add_to(group)
+    group = tooltip_geojson_layer(data, name=name, show=show, style=style)
     if legend:
         items = legend_items(breaks, vals, spec, lang)
         group.add_child(Legend(label, items, position="bottomright", key="choropleth"))

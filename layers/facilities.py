@@ -7,7 +7,7 @@ import pandas as pd
 
 from core.i18n import t
 from layers._html import esc, rows_html
-from layers._points import DivMarkers
+from layers._tooltips import tooltip_markers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 FACILITY_CLASS = "gc-facility"
@@ -51,15 +51,13 @@ def build_facilities_layer(
     lon = pd.to_numeric(facilities["lon"], errors="coerce")
     lat = pd.to_numeric(facilities["lat"], errors="coerce")
     ok = lon.between(-180, 180) & lat.between(-90, 90)
-    rows = facilities.loc[ok]
-    x, y = basemap.shift_lonlat(lon[ok].to_numpy(), lat[ok].to_numpy())
-    group = folium.FeatureGroup(name=name, show=show)
-    markers = []
-    for i, row in enumerate(rows.to_dict("records")):
+    icons, tips = [], []
+    for row in facilities.loc[ok].to_dict("records"):
         kind = str(row["kind"])
         badge, color = KIND_STYLES.get(kind, (kind[:1] or "?", DEFAULT_COLOR))
-        html = f'<div class="{FACILITY_CLASS}" style="background:{color}">{esc(badge)}</div>'
-        tip = rows_html([(t("facility_kind", lang), kind)], title=row["name"])
-        markers.append([round(float(y[i]), 6), round(float(x[i]), 6), html, tip])
-    group.add_child(DivMarkers(markers, class_name="gc-facility-icon", size=(20, 20)))
+        icons.append(f'<div class="{FACILITY_CLASS}" style="background:{color}">{esc(badge)}</div>')
+        tips.append(rows_html([(t("facility_kind", lang), kind)], title=row["name"]))
+    group = folium.FeatureGroup(name=name, show=show)
+    group.add_child(tooltip_markers(lon[ok].to_numpy(), lat[ok].to_numpy(), icons, tips, basemap=basemap,
+                                    class_name="gc-facility-icon", size=(20, 20)))
     return group

@@ -23,7 +23,7 @@ from core.constants import DEFAULT_METRIC_CRS, LEVEL_LABELS
 from core.i18n import t
 from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage, feature_collection
 from layers._html import esc, rows_html
-from layers._points import DivMarkers
+from layers._tooltips import tooltip_geojson_layer, tooltip_markers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 GRID_CLASS = "gc-grid"
@@ -76,10 +76,6 @@ def _parents(gdf: gpd.GeoDataFrame | None) -> dict[str, str]:
     if gdf is None or len(gdf) == 0 or "parent_code" not in gdf.columns:
         return {}
     return dict(zip(gdf["code"].astype(str), gdf["parent_code"].astype(str), strict=True))
-
-
-def _tooltip() -> folium.GeoJsonTooltip:
-    return folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True, class_name="gc-tooltip")
 
 
 def build_grid_layer(
@@ -155,10 +151,7 @@ def build_grid_layer(
     def highlight(_feature: dict) -> dict:
         return {"weight": 2.5, "color": "#111111", "fillOpacity": 0.55}
 
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=style, highlight_function=highlight,
-                   tooltip=_tooltip(), name=name).add_to(group)
-    return group
+    return tooltip_geojson_layer(data, name=name, show=show, style=style, highlight=highlight)
 
 
 def _outline_layer(
@@ -197,17 +190,13 @@ def _outline_layer(
             "fill": False}
     if dash:
         line["dashArray"] = dash
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=lambda _f: dict(line), tooltip=_tooltip(),
-                   name=name).add_to(group)
+    group = tooltip_geojson_layer(data, name=name, show=show, style=lambda _f: dict(line))
     if labels:
         metric = gdf.to_crs(metric_crs)
         points = metric.geometry.representative_point().to_crs("EPSG:4326")
-        xs, ys = basemap.shift_lonlat(points.x.to_numpy(), points.y.to_numpy())
-        markers: list[Any] = [[round(float(y), 6), round(float(x), 6),
-                               f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>', None]
-                              for level_name, x, y in zip(names, xs, ys, strict=True)]
-        group.add_child(DivMarkers(markers, class_name="gc-label-icon", size=(0, 0), interactive=False))
+        icons = [f'<div class="{LABEL_CLASS} {LABEL_CLASS}-{level}">{esc(level_name)}</div>' for level_name in names]
+        group.add_child(tooltip_markers(points.x.to_numpy(), points.y.to_numpy(), icons, [None] * len(icons),
+                                        basemap=basemap, class_name="gc-label-icon", size=(0, 0), interactive=False))
     return group
 
 
@@ -294,10 +283,7 @@ def build_building_layer(
     data = feature_collection(shown, {"tip": tips})
     style = {"className": BUILDING_CLASS, "color": "#6b5b4b", "weight": 0.6, "fillColor": "#c9b79c",
              "fillOpacity": 0.6}
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=lambda _f: dict(style), tooltip=_tooltip(),
-                   name=name).add_to(group)
-    return group
+    return tooltip_geojson_layer(data, name=name, show=show, style=lambda _f: dict(style))
 
 
 def build_hierarchy_layers(

@@ -19,7 +19,7 @@ from core.constants import DEFAULT_METRIC_CRS, DISPLAY_CRS
 from core.i18n import t
 from layers._geometry import feature_collection
 from layers._html import esc, rows_html
-from layers._points import DivMarkers
+from layers._tooltips import tooltip_geojson_layer, tooltip_markers
 from layers.basemaps import NO_BASEMAP, Basemap
 
 ISO_CLASS = "gc-iso"
@@ -86,11 +86,7 @@ def build_isochrone_layer(
         return {"className": props["cls"], "color": props["fill"], "weight": 1, "opacity": 0.8,
                 "fillColor": props["fill"], "fillOpacity": 0.28}
 
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=style, name=name,
-                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
-                                                 class_name="gc-tooltip")).add_to(group)
-    return group
+    return tooltip_geojson_layer(data, name=name, show=show, style=style)
 
 
 def build_outside_layer(
@@ -127,11 +123,8 @@ def build_outside_layer(
         tips.append(rows_html(rows, title=f"{row.building_name} · {row.building_code}"))
     data = feature_collection(points, {"tip": tips})
     style = {"className": OUTSIDE_CLASS, "color": "#b71c1c", "weight": 1, "fillColor": "#e53935", "fillOpacity": 0.85}
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, marker=folium.CircleMarker(radius=3), style_function=lambda _f: dict(style), name=name,
-                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
-                                                 class_name="gc-tooltip")).add_to(group)
-    return group
+    return tooltip_geojson_layer(data, name=name, show=show, style=lambda _f: dict(style),
+                                 marker=folium.CircleMarker(radius=3))
 
 
 def build_sites_layer(
@@ -150,15 +143,14 @@ def build_sites_layer(
         ``rank``, ``building_code``, ``households``, ``lon``, ``lat`` (EPSG:4490) as from
         ``geo.service_gaps.rank_gaps``.
     """
-    x, y = basemap.shift_lonlat(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float))
-    markers = []
-    for i, row in enumerate(sites.itertuples(index=False)):
-        html = f'<div class="{SITE_CLASS}" style="{_SITE_STYLE}">{esc(int(row.rank))}</div>'
-        tip = rows_html([(t("service_site_households", lang), row.households), (t("code", lang), row.building_code)],
-                        title=t("service_site", lang, rank=int(row.rank)))
-        markers.append([round(float(y[i]), 6), round(float(x[i]), 6), html, tip])
+    icons, tips = [], []
+    for row in sites.itertuples(index=False):
+        icons.append(f'<div class="{SITE_CLASS}" style="{_SITE_STYLE}">{esc(int(row.rank))}</div>')
+        rows = [(t("service_site_households", lang), row.households), (t("code", lang), row.building_code)]
+        tips.append(rows_html(rows, title=t("service_site", lang, rank=int(row.rank))))
     group = folium.FeatureGroup(name=name, show=show)
-    group.add_child(DivMarkers(markers, class_name="gc-site-icon", size=(22, 22), z_offset=500))
+    group.add_child(tooltip_markers(sites["lon"].to_numpy(float), sites["lat"].to_numpy(float), icons, tips,
+                                    basemap=basemap, class_name="gc-site-icon", size=(22, 22), z_offset=500))
     return group
 
 

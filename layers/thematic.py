@@ -15,6 +15,7 @@ from core.constants import DEFAULT_METRIC_CRS
 from core.i18n import t
 from layers._geometry import DISPLAY_TOLERANCE_M, display_coverage, feature_collection
 from layers._html import esc, rows_html
+from layers._tooltips import tooltip_geojson_layer
 from layers.basemaps import NO_BASEMAP, Basemap
 
 THEME_CLASS = "gc-theme"
@@ -75,11 +76,7 @@ def build_thematic_layer(
     def highlight(_feature: dict) -> dict:
         return {"weight": 4, "fillOpacity": 0.2}
 
-    group = folium.FeatureGroup(name=name, show=show)
-    folium.GeoJson(data, style_function=lambda _f: dict(style), highlight_function=highlight, name=name,
-                   tooltip=folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
-                                                 class_name="gc-tooltip")).add_to(group)
-    return group
+    return tooltip_geojson_layer(data, name=name, show=show, style=lambda _f: dict(style), highlight=highlight)
 
 
 def build_thematic_layers(
