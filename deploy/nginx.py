@@ -1,7 +1,9 @@
 """The nginx reverse proxy of the cluster: its configuration rendered from ``nginx.conf.template``.
 
 Placeholders are ``@NAME@`` (nginx's own ``$variables`` stay as they are). The rendered file and
-nginx's pid, temporary folders and access log live under ``<var>/nginx``.
+nginx's pid, temporary folders and access log live under ``<var>/nginx``. The dashboard processes
+are named ``app1``, ``app2``, … in the order of their ports, as the launcher names them; the sticky
+cookie holds the name of the process that last answered a browser (see the template).
 """
 
 from __future__ import annotations
@@ -52,16 +54,28 @@ def render(*, listen: str, app_ports: Sequence[int], api_port: int, prefix: Path
     -------
     str
     """
-    servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;"
-                        for port in app_ports)
-    values = {"@APP_SERVERS@": servers, "@API_PORT@": str(api_port), "@LISTEN@": listen,
-              "@PREFIX@": str(prefix), "@BODY_MB@": str(body_mb), "@COOKIE@": STICKY_COOKIE}
+    names = process_names(app_ports)
+    values = {
+        "@APP_SERVERS@": "\n".join(f"        server 127.0.0.1:{port} max_fails=1 fail_timeout={FAIL_TIMEOUT_S}s;"
+                                   for port in app_ports),
+        "@APP_POOLS@": "\n".join(f"    upstream gc_{name} {{\n        server 127.0.0.1:{port};\n"
+                                 f"        keepalive 8;\n    }}" for port, name in names.items()),
+        "@NODE_ROUTES@": "\n".join(f'        "~^{name}\\." gc_{name};' for name in names.values()),
+        "@NODE_NAMES@": "\n".join(f'        "~(^| )127\\.0\\.0\\.1:{port}$" {name};' for port, name in names.items()),
+        "@API_PORT@": str(api_port), "@LISTEN@": listen, "@PREFIX@": str(prefix), "@BODY_MB@": str(body_mb),
+        "@COOKIE@": STICKY_COOKIE,
+    }
     text = template.read_text(encoding="utf-8")
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(0), m.group(0)), text)
     left = sorted(set(_PLACEHOLDER.findall(text)))
     if left:
         raise ValueError(f"{template}: unknown placeholder(s) {', '.join(left)}")
     return text
+
+
+def process_names(app_ports: Sequence[int]) -> dict[int, str]:
+    """The dashboard processes' names by port: ``app1``, ``app2``, … (the launcher's names)."""
+    return {port: f"app{number}" for number, port in enumerate(app_ports, start=1)}
 
 
 def write_config(text: str, prefix: Path) -> Path:

@@ -10,6 +10,7 @@ loud reason (a failure under ``REQUIRE_SYSTEM=1``)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgis]
 ROOT = Path(__file__).resolve().parents[2]
 #: Seconds a killed process has to be back: the launcher's first back-off (1 s) plus a start.
 RESTART_TIMEOUT_S = 60
+#: A browser key for the sticky cookie (``gc_node`` = ``<process>.<key>``).
+KEY = "0123456789abcdef" * 2
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +58,11 @@ def test_cluster_serves_and_routes_around_a_dead_process(cluster: dict) -> None:
     assert httpx.get(f"http://127.0.0.1:{procs['api']['port']}/health", timeout=5).json()["store"] == "postgresql"
     # pages and health through nginx, with the sticky cookie
     page = httpx.get(f"{base}/", timeout=10)
-    assert page.status_code == 200 and "gc_node" in page.cookies
+    assert page.status_code == 200 and re.fullmatch(r"app[12]\.[0-9a-f]{32}", page.cookies["gc_node"])
+    for name in ("app1", "app2"):  # a browser pinned to a process is served by it (and stays pinned)
+        pinned = httpx.get(f"{base}/_stcore/health", cookies={"gc_node": f"{name}.{KEY}"}, timeout=5)
+        assert pinned.cookies["gc_node"] == f"{name}.{KEY}"
+    assert "gc_node" not in httpx.get(f"{base}/api/health", timeout=5).cookies
     assert httpx.get(f"{base}/_stcore/health", timeout=5).status_code == 200
     assert httpx.get(f"{base}/api/health", timeout=5).status_code == 200
     document = httpx.get(f"{base}/api/openapi.json", timeout=10).json()  # its paths resolve under /api
@@ -83,8 +90,11 @@ def test_cluster_serves_and_routes_around_a_dead_process(cluster: dict) -> None:
     os.kill(procs["app1"]["pid"], signal.SIGKILL)
     time.sleep(0.5)
     for n in range(12):
-        cookies = {"gc_node": f"browser-{n}"}
-        assert httpx.get(f"{base}/", cookies=cookies, timeout=10).status_code == 200
+        cookies = {"gc_node": f"app{1 + n % 2}.{n:032x}"} if n < 10 else {}
+        page = httpx.get(f"{base}/", cookies=cookies, timeout=10)
+        node = page.cookies["gc_node"].split(".")[0]  # re-pinned to app2 (or to app1 if already restarted)
+        assert page.status_code == 200 and (node == "app2" or read_state(cluster["var"])["processes"]["app1"][
+            "pid"] != procs["app1"]["pid"]), node
         assert httpx.get(f"{base}/_stcore/health", cookies=cookies, timeout=10).status_code == 200
     assert cluster["launcher"].poll() is None, "the launcher must keep running when one app process dies"
 
@@ -119,11 +129,13 @@ def test_a_dead_dashboard_or_api_process_is_started_again(cluster: dict) -> None
     text = cluster["log"].read_text()
     assert "app1 restarted (pid" in text and "api restarted (pid" in text, text
     assert "restarted by the launcher" in Path(after["app1"]["log"]).read_text(errors="replace")
-    # the restarted processes serve through nginx (a restarted API at once; the dashboard process
-    # after nginx's fail_timeout, and every browser meanwhile by app2)
-    for n in range(12):
-        cookies = {"gc_node": f"browser-{n}"}
-        assert httpx.get(f"{base}/", cookies=cookies, timeout=10).status_code == 200
+    # the restarted processes serve through nginx: a browser still pinned to app1 is served by the
+    # new app1 at once, one that moved to app2 stays there; new browsers go to either
+    for name in ("app1", "app2"):
+        pinned = httpx.get(f"{base}/", cookies={"gc_node": f"{name}.{KEY}"}, timeout=10)
+        assert pinned.status_code == 200 and pinned.cookies["gc_node"] == f"{name}.{KEY}"
+    for _ in range(6):
+        assert httpx.get(f"{base}/", timeout=10).status_code == 200
     assert httpx.get(f"{base}/api/health", timeout=10).json()["store"] == "postgresql"
     assert cluster["launcher"].poll() is None
 
