@@ -124,7 +124,7 @@ def rerun(base_ws: str, cookie: str, timeout: float) -> None:
 
 def operator(n: int, base: str, script: str, stats: Stats, until: float, timeout: float) -> None:
     rng = random.Random(n)
-    cookie = f"op{n}-{uuid.uuid4().hex[:8]}"
+    cookie = f"op{n}.{uuid.uuid4().hex}"  # gc_node = <process>.<browser key>: an unknown process, hashed on the key
     with httpx.Client(base_url=base, cookies={"gc_node": cookie}, timeout=timeout) as client:
         def get(path: str) -> None:
             response = client.get(path)
