@@ -144,6 +144,21 @@ def stop_group(proc: subprocess.Popen, timeout_s: float = 20.0) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+def poll_until(predicate: Callable[[], object], *, timeout_s: float, what: str | Callable[[], str],
+               pause: Callable[[], object]) -> None:
+    """Call ``predicate()`` until it is true (an exception counts as false), ``pause()`` between
+    calls; fail after ``timeout_s`` naming ``what`` (a callable is called then, e.g. to show a log)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        pause()
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what() if callable(what) else what}")
+
+
 def wait_for_http(url: str, timeout_s: float = 120.0) -> None:
     """Poll ``url`` until it answers 200 or the time runs out."""
     import urllib.request

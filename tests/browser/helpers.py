@@ -159,17 +159,8 @@ def wait_for_idle(page, *, timeout_s: float = 60.0) -> None:
 
 
 def wait_until(page, predicate, *, timeout_s: float = 30.0, what: str = "condition") -> None:
-    """Poll ``predicate()`` until it is true."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        page.wait_for_timeout(250)
-    msg = f"timed out after {timeout_s:.0f} s waiting for {what}"
-    raise AssertionError(msg)
+    """Poll ``predicate()`` until it is true (the page's events go on between polls)."""
+    system.poll_until(predicate, timeout_s=timeout_s, what=what, pause=lambda: page.wait_for_timeout(250))
 
 
 # --- settling: no script running and no DOM change for a while, in the app and its frames --------

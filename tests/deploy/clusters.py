@@ -76,17 +76,8 @@ def read_state(var: Path) -> dict:
 
 def wait_for(predicate: Callable[[], object], *, timeout_s: float, what: str | Callable[[], str],
              pause_s: float = 0.5) -> None:
-    """Poll ``predicate()`` until it is true (an exception counts as false); fail after ``timeout_s``
-    naming ``what`` (a callable: called then, e.g. to show a log)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return
-        except Exception:
-            pass
-        time.sleep(pause_s)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what() if callable(what) else what}")
+    """Poll ``predicate()`` every ``pause_s`` until it is true; fail after ``timeout_s`` naming ``what``."""
+    system.poll_until(predicate, timeout_s=timeout_s, what=what, pause=lambda: time.sleep(pause_s))
 
 
 @contextmanager
