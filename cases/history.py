@@ -393,8 +393,7 @@ def generate_history(engine: Engine, *, cases: int, seed: int = 0, months: int =
                 frame = simulate(rng, rep[lo:lo + chunk], now, places, cal, lo, seed)
                 (_copy_postgres if backend == "postgresql" else _insert_sqlite)(connection, frame)
                 bar.update(len(frame))
-    if backend == "postgresql":
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE cases"))
-            connection.commit()
+    if backend == "postgresql":  # statistics, and the visibility map for index-only scans of open cases
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM (ANALYZE) cases"))
     return HistoryResult(rows=cases, seconds=time.perf_counter() - start, backend=backend)
