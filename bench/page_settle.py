@@ -35,6 +35,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +54,8 @@ TICK = "tick -> panel"
 
 @contextmanager
 def serve(url: str | None) -> Iterator[str]:
-    """``url`` as it is, or a fresh server on a copy of the seeded demo store."""
+    """``url`` as it is, or a fresh server on a copy of the seeded demo store (seeded here first when
+    there is none, as in a fresh clone)."""
     if url:
         yield url.rstrip("/")
         return
@@ -62,9 +64,12 @@ def serve(url: str | None) -> Iterator[str]:
 
     database_url = load_settings().database_url
     source = Path(database_url.removeprefix("sqlite:///")) if database_url.startswith("sqlite:///") else None
-    if source is not None and not source.exists():
-        sys.exit(f"no demo store at {source}: run `make seed` (or `make run`) first")
     with tempfile.TemporaryDirectory(prefix="gc-settle-") as tmp:
+        if source is not None and not source.exists():  # a fresh clone: what `make seed` would make
+            print(f"no demo store at {source}: seeding one for this run (python -m cases seed-demo)", flush=True)
+            database_url = f"sqlite:///{Path(tmp) / 'seeded.db'}"
+            subprocess.run([sys.executable, "-m", "cases", "seed-demo"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, env={**os.environ, "DATABASE_URL": database_url})
         with app_server(store_copy(database_url, tmp), log=Path(tmp) / "server.log") as served:
             yield served
 
