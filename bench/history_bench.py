@@ -123,7 +123,9 @@ def explain_all(engine: Engine, now: datetime) -> None:
 def _store_facts(engine: Engine) -> str:
     with engine.connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM cases")).scalar()
-        size = conn.execute(text("SELECT pg_size_pretty(pg_total_relation_size('cases'))")).scalar()
+        size = conn.execute(text(  # a partitioned table's size is its partitions'
+            "SELECT pg_size_pretty(sum(pg_total_relation_size(relid))) || ' in ' || count(*) FILTER (WHERE isleaf) "
+            "|| ' partitions' FROM pg_partition_tree('cases')")).scalar()
         settings = conn.execute(text(
             "SELECT string_agg(name || '=' || setting || coalesce(unit, ''), ', ' ORDER BY name) FROM pg_settings "
             "WHERE name IN ('shared_buffers', 'work_mem', 'max_parallel_workers_per_gather', 'jit', "

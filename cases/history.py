@@ -32,7 +32,7 @@ from core.errors import InputError
 from core.progress import progress
 from core.settings import load_settings
 from metrics.kpi import settled_measures
-from store import rollup
+from store import partitions, rollup
 from store.models import Case, Worker
 
 #: Shares of categories, sources and satisfaction ratings (ordered as the keys).
@@ -46,8 +46,7 @@ STALL_SHARE, VOID_SHARE, RETURN_SHARE = 0.015, 0.03, 0.3
 REWORK_SHARE, EXTENSION_SHARE, DEPARTMENT_SHARE, SUPERVISED_SHARE = 0.06, 0.05, 0.12, 0.03
 #: Closed cases older than this are archived three days after closing (as the demo does).
 ARCHIVE_AFTER = timedelta(days=30)
-CHUNK = 250_000
-POOL_PER_GRID = 256
+CHUNK, POOL_PER_GRID = 250_000, 256
 _DAY = 86_400.0
 _NULL = np.array(None, dtype=object)
 _HOURS = np.array([1, 1, 1, 1, 1, 2, 4, 7, 10, 11, 11, 10, 8, 9, 10, 10, 10, 9, 8, 7, 6, 4, 3, 2], dtype=float)
@@ -386,6 +385,8 @@ def generate_history(engine: Engine, *, cases: int, seed: int = 0, months: int =
         places = place_pool(hierarchy, _grid_workers(connection), seed)
         rep = reported_times(cases, now, months, seed)
         cal = WorkCalendar(float(rep[0]), _epoch(now))
+        if partitions.is_partitioned(connection):  # every month its partition before the COPY
+            partitions.ensure_months(connection, pd.Timestamp(rep[0], unit="s").to_pydatetime(), now)
         deferred = rollup.deferred(connection, settled_measures(), lock_writers=True)
         with deferred, progress(cases, "generate-history", unit="cases") as bar:
             for i, lo in enumerate(range(0, cases, chunk)):

@@ -22,7 +22,7 @@ from cases.escalation import escalate_overdue
 from core import clock
 from core.constants import JOBS_INTERVAL_SECONDS
 from metrics.kpi import settled_measures
-from store import rollup
+from store import partitions, rollup
 from store.db import session_scope
 from store.models import JobLease, table_of
 
@@ -37,8 +37,16 @@ def fold_kpi_delta(engine: Engine, _now: datetime) -> int:
         return rollup.fold_delta(connection, tuple(settled_measures()))
 
 
+def keep_case_partitions(engine: Engine, now: datetime) -> int:
+    """Create the coming months' partitions of ``cases`` and re-home rows from the default one
+    (PostgreSQL; nothing to do on SQLite); the number of partitions created."""
+    with engine.begin() as connection:
+        return partitions.maintain(connection, now)
+
+
 #: The jobs, by name: each takes the engine and the time of the run and returns a count.
-JOBS: dict[str, Callable[[Engine, datetime], int]] = {"escalation": escalate_overdue, "kpi_fold": fold_kpi_delta}
+JOBS: dict[str, Callable[[Engine, datetime], int]] = {
+    "escalation": escalate_overdue, "kpi_fold": fold_kpi_delta, "case_partitions": keep_case_partitions}
 
 
 def holder_name() -> str:

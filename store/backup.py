@@ -6,9 +6,9 @@
   A restore copies the backup into the target through the same API: one transaction under the
   target's own locks, so open connections see the old store or the new one, never a mix.
 - PostgreSQL: ``pg_dump --format=custom`` from an exported snapshot (the counts reported are those
-  of the dump), restored with ``pg_restore --clean --if-exists --no-owner --single-transaction``
-  (a failed restore leaves the target as it was). The tools are taken from ``PATH``, else from the
-  newest ``/usr/lib/postgresql/<version>/bin``.
+  of the dump), restored by ``pg_restore --clean --if-exists --no-owner`` piped into ``psql
+  --single-transaction`` (a failed restore leaves the target as it was). The tools are taken from
+  ``PATH``, else from the newest ``/usr/lib/postgresql/<version>/bin``.
 
 A restore refuses to replace a store that holds cases unless ``force`` is given, and refuses a
 backup whose schema revision this code does not know (made by a newer version).
@@ -281,17 +281,29 @@ def _libpq(parsed: URL) -> tuple[str, dict[str, str]]:
     return uri, env
 
 
-def _run(args: list[str], *, env: dict[str, str] | None, source: str, fix: str) -> str:
-    tool = Path(args[0]).name
+def _run(args: list[str], *, env: dict[str, str] | None, source: str, fix: str, into: list[str] | None = None) -> str:
+    """Run ``args`` (its output piped into the program ``into`` when given); the output of the
+    last program. A program that fails raises one line: its first error message and ``fix``."""
+    tools = [args, *([into] if into else [])]
     try:
-        done = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+        first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        last = subprocess.Popen(into, env=env, stdin=first.stdout, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE) if into else first
     except OSError as exc:
-        raise InputError(tool, f"cannot run ({exc})", "install the PostgreSQL client programs") from exc
-    if done.returncode != 0:
-        lines = [line.strip() for line in done.stderr.splitlines() if line.strip()]
-        first = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no message")
-        raise InputError(source, f"{tool} failed: {first}", fix)
-    return done.stdout
+        raise InputError(Path(args[0]).name, f"cannot run ({exc})", "install the PostgreSQL client programs") from exc
+    if into and first.stdout is not None:
+        first.stdout.close()  # psql alone holds the pipe: pg_restore sees it close if psql stops
+    out, err = last.communicate()
+    errors = {id(last): err}
+    if into:
+        errors[id(first)] = first.stderr.read() if first.stderr else b""
+        first.wait()
+    for process, tool in ((first, tools[0]), *(((last, tools[1]),) if into else ())):
+        if process.returncode != 0:
+            lines = [line.strip() for line in errors[id(process)].decode(errors="replace").splitlines() if line.strip()]
+            message = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no message")
+            raise InputError(source, f"{Path(tool[0]).name} failed: {message}", fix)
+    return out.decode(errors="replace")
 
 
 @contextmanager
@@ -350,8 +362,12 @@ def _restore_postgresql(path: Path, parsed: URL, *, force: bool) -> Summary:
             if inspect(conn).has_table("cases") else 0
     _refuse_non_empty(cases, shown, force)
     uri, env = _libpq(parsed)
-    _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction", f"--dbname={uri}", str(path)],
-         env=env, source=str(path), fix=f"nothing was changed in {shown}; check the database exists and you may "
-                                       "write to it, or use another backup")
+    # pg_restore's own --clean cannot drop the constraints a month partition inherits: its script
+    # goes through psql in one transaction that first drops the partitioned cases table itself
+    _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--file=-", str(path)], env=env, source=str(path),
+         fix=f"nothing was changed in {shown}; check the database exists and you may write to it, or use "
+             "another backup",
+         into=[pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+               "-c", "DROP TABLE IF EXISTS public.cases CASCADE", "-f", "-", f"--dbname={uri}"])
     with _pg_connection(parsed) as conn:
         return _summary("postgresql", _pg_scalar(conn))

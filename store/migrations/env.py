@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
 import store.models  # noqa: F401 - registers users, audit_log, households, visits, worker_tracks on Base
-from store import rollup
+from store import schema
 from store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-#: Objects the migrations manage outside the models: the KPI roll-up (store.rollup).
-_UNMODELLED = {("table", rollup.TABLE_NAME), ("table", rollup.DELTA_NAME), ("index", rollup.OPEN_INDEX)}
-
-
-def _include_object(_obj: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
-    return (type_, name) not in _UNMODELLED
 
 
 def _configure(connection: Connection) -> None:
@@ -27,7 +19,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=_include_object,
+        include_object=schema.include_object(connection),
     )
     with context.begin_transaction():
         context.run_migrations()

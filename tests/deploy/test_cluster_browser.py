@@ -152,7 +152,12 @@ def test_operator_keeps_working_on_another_process_when_theirs_dies(cluster: dic
     old_socket = [i for i, h in enumerate(moved) if h.path == "/_stcore/stream" and h.tried == (node,)]
     assert len(old_socket) <= 1, moved  # the socket open at the kill, logged when it broke
     moved = [h for i, h in enumerate(moved) if i not in old_socket]
-    assert {h.answered_by for h in moved} == {survivor}, moved
+    # lines are written in the order requests end; under load a request answered by the old process
+    # just before the kill can reach the log after LOG_FLUSH_S: only the ones before the move may be its
+    first = next(i for i, h in enumerate(moved) if h.answered_by == survivor)
+    assert all(h.answered_by == node for h in moved[:first]), moved[:first]
+    moved = moved[first:]
+    assert {h.answered_by for h in moved} == {survivor}, [h for h in moved if h.answered_by != survivor]
     assert any(h.path == "/" for h in moved) and all(h.status < 400 for h in moved), moved
     assert alive(read_state(var)["processes"][node]["pid"])
     print(f"operator moved from {node} to {survivor}; {len(moved)} requests after the kill, "

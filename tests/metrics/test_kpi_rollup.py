@@ -42,7 +42,8 @@ def _kpi_daily_rows(conn) -> set[tuple]:
 def _trigger_on(conn) -> bool:
     """Whether the trigger that follows new cases is in place (and enabled)."""
     if conn.dialect.name == "postgresql":
-        query = "SELECT count(*) FROM pg_trigger WHERE tgname = 'trg_kpi_daily' AND tgenabled = 'O'"
+        query = ("SELECT count(*) FROM pg_trigger WHERE tgname = 'trg_kpi_daily' AND tgenabled = 'O' "
+                 "AND tgrelid = 'cases'::regclass")  # not its copies on the month partitions
     else:
         query = "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'trg_kpi_daily_insert'"
     return conn.execute(text(query)).scalar() == 1
