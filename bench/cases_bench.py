@@ -44,7 +44,7 @@ from core import constants
 from core.settings import load_settings
 from intake.files import import_file
 from metrics import kpi
-from store import db
+from store import db, partitions
 from store.bulk import bulk_insert
 from store.models import Case
 from workforce.workers import load_workers
@@ -90,6 +90,8 @@ def bulk_cases(engine: Engine, n: int) -> float:
     """Insert ``n`` cases with SQL only (states spread, deadlines, outcomes); returns seconds."""
     dialect = engine.dialect.name
     with engine.begin() as conn:
+        if partitions.is_partitioned(conn):  # their months' partitions first, as generate-history does
+            partitions.ensure_months(conn, datetime(2026, 1, 1), datetime(2026, 10, 31))
         grids = conn.execute(text("SELECT grid_code, community_code FROM workers WHERE role = 'worker' "
                                   "AND grid_code IS NOT NULL ORDER BY grid_code")).all()
         conn.execute(text("CREATE TEMPORARY TABLE bench_grids (i INTEGER PRIMARY KEY, grid TEXT, community TEXT, "
