@@ -30,7 +30,7 @@ from core.errors import InputError
 from core.progress import progress
 from intake.normalise import Problems, hierarchy_index, join_hierarchy, normalise
 from metrics.kpi import settled_measures
-from store import rollup
+from store import case_keys, rollup
 from store.bulk import bulk_insert
 from store.models import Case, CaseEvent, table_of
 
@@ -93,12 +93,12 @@ def records_frame(records: pd.DataFrame | Sequence[Mapping[str, Any]]) -> pd.Dat
     }, index=frame.index)
 
 
-def _among(session: Session, ids: list[str]) -> Any:
-    """``source_id`` is one of ``ids``: ``= ANY(array)`` on PostgreSQL (one parameter instead of
+def _among(session: Session, column: Any, ids: list[str]) -> Any:
+    """``column`` is one of ``ids``: ``= ANY(array)`` on PostgreSQL (one parameter instead of
     thousands, which psycopg spends seconds converting), ``IN (...)`` elsewhere."""
     if session.get_bind().dialect.name == "postgresql":
-        return Case.source_id == any_(bindparam("ids", ids, type_=ARRAY(String)))
-    return Case.source_id.in_(ids)
+        return column == any_(bindparam("ids", ids, type_=ARRAY(String)))
+    return column.in_(ids)
 
 
 def _stored_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -107,11 +107,12 @@ def _stored_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str
     by_source: dict[str, list[str]] = {}
     for source, sid in keys:
         by_source.setdefault(source, []).append(sid)
+    table = case_keys.lookup_table(session.connection())
     for source, ids in by_source.items():
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
-            rows = session.execute(select(Case.source_id, Case.id).where(Case.source == source,
-                                                                         _among(session, chunk)))
+            rows = session.execute(select(table.c.source_id, table.c.id).where(
+                table.c.source == source, _among(session, table.c.source_id, chunk)))
             found.update(((source, sid), cid) for sid, cid in rows)
     return found
 
