@@ -6,9 +6,9 @@
   A restore copies the backup into the target through the same API: one transaction under the
   target's own locks, so open connections see the old store or the new one, never a mix.
 - PostgreSQL: ``pg_dump --format=custom`` from an exported snapshot (the counts reported are those
-  of the dump), restored by ``pg_restore --clean --if-exists --no-owner`` piped into ``psql
-  --single-transaction`` (a failed restore leaves the target as it was). The tools are taken from
-  ``PATH``, else from the newest ``/usr/lib/postgresql/<version>/bin``.
+  of the dump), restored by ``pg_restore --clean --if-exists --no-owner`` piped into ``psql`` in
+  one transaction, committed only when both succeed (a failed restore leaves the target as it
+  was). The tools are taken from ``PATH``, else from the newest ``/usr/lib/postgresql/<version>/bin``.
 
 A restore refuses to replace a store that holds cases unless ``force`` is given, and refuses a
 backup whose schema revision this code does not know (made by a newer version).
@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -32,12 +30,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from core.errors import InputError
-from store import db
+from store import db, pg_programs
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 #: Where Debian installs the PostgreSQL programs when they are not on ``PATH``.
-PG_LIB = Path("/usr/lib/postgresql")
 _NOT_A_BACKUP_FIX = "pass a file written by `python -m store backup --out FILE`"
 
 
@@ -145,26 +142,6 @@ def backup_kind(path: Path) -> str:
         return "postgresql"
     raise InputError(str(path), "is not a Grid Command backup (neither a SQLite file nor a pg_dump archive)",
                      _NOT_A_BACKUP_FIX)
-
-
-def pg_tool(name: str) -> str:
-    """The path of a PostgreSQL program (``pg_dump``, ``pg_restore``): ``PATH`` first, else the
-    newest ``/usr/lib/postgresql/<version>/bin``.
-
-    Raises
-    ------
-    core.errors.InputError
-        The program is not installed.
-    """
-    found = shutil.which(name)
-    if found:
-        return found
-    versions = sorted((p for p in PG_LIB.glob(f"*/bin/{name}") if p.parent.parent.name.isdigit()),
-                      key=lambda p: int(p.parent.parent.name), reverse=True)
-    if versions:
-        return str(versions[0])
-    raise InputError(name, f"not found on PATH nor under {PG_LIB}/<version>/bin",
-                     "install the PostgreSQL client programs (apt-get install postgresql-client)")
 
 
 def _parse(url: str | None) -> URL:
@@ -281,31 +258,6 @@ def _libpq(parsed: URL) -> tuple[str, dict[str, str]]:
     return uri, env
 
 
-def _run(args: list[str], *, env: dict[str, str] | None, source: str, fix: str, into: list[str] | None = None) -> str:
-    """Run ``args`` (its output piped into the program ``into`` when given); the output of the
-    last program. A program that fails raises one line: its first error message and ``fix``."""
-    tools = [args, *([into] if into else [])]
-    try:
-        first = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        last = subprocess.Popen(into, env=env, stdin=first.stdout, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE) if into else first
-    except OSError as exc:
-        raise InputError(Path(args[0]).name, f"cannot run ({exc})", "install the PostgreSQL client programs") from exc
-    if into and first.stdout is not None:
-        first.stdout.close()  # psql alone holds the pipe: pg_restore sees it close if psql stops
-    out, err = last.communicate()
-    errors = {id(last): err}
-    if into:
-        errors[id(first)] = first.stderr.read() if first.stderr else b""
-        first.wait()
-    for process, tool in ((first, tools[0]), *(((last, tools[1]),) if into else ())):
-        if process.returncode != 0:
-            lines = [line.strip() for line in errors[id(process)].decode(errors="replace").splitlines() if line.strip()]
-            message = next((line for line in lines if "error" in line.lower()), lines[0] if lines else "no message")
-            raise InputError(source, f"{Path(tool[0]).name} failed: {message}", fix)
-    return out.decode(errors="replace")
-
-
 @contextmanager
 def _pg_connection(parsed: URL) -> Iterator[Connection]:
     engine = db.make_engine(parsed.render_as_string(hide_password=False))
@@ -323,7 +275,7 @@ def _pg_scalar(conn: Connection) -> Callable[[str], Any]:
 def _backup_postgresql(parsed: URL, out: Path) -> Summary:
     shown = parsed.render_as_string(hide_password=True)
     uri, env = _libpq(parsed)
-    pg_dump = pg_tool("pg_dump")
+    pg_dump = pg_programs.pg_tool("pg_dump")
     tmp = _temp_beside(out)
     try:
         with _pg_connection(parsed) as conn:
@@ -333,8 +285,9 @@ def _backup_postgresql(parsed: URL, out: Path) -> Summary:
                     raise InputError(shown, "is not a Grid Command store (no case tables)", "check --db / DATABASE_URL")
                 snapshot = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
                 summary = _summary("postgresql", _pg_scalar(conn))
-                _run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={tmp}", f"--dbname={uri}"],
-                     env=env, source=shown, fix="check the URL, that the server runs and that pg_dump matches it")
+                pg_programs.run([pg_dump, "--format=custom", f"--snapshot={snapshot}", f"--file={tmp}",
+                                 f"--dbname={uri}"], env=env, source=shown,
+                                fix="check the URL, that the server runs and that pg_dump matches it")
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
@@ -344,18 +297,18 @@ def _backup_postgresql(parsed: URL, out: Path) -> Summary:
 def _pg_backup_revision(pg_restore: str, path: Path) -> str | None:
     """The Alembic revision stored in the pg_dump archive ``path`` (checked to be a store's)."""
     fix = _NOT_A_BACKUP_FIX
-    listing = _run([pg_restore, "--list", str(path)], env=None, source=str(path), fix=fix)
+    listing = pg_programs.run([pg_restore, "--list", str(path)], env=None, source=str(path), fix=fix)
     if not re.search(r"\bTABLE public cases\b", listing) or "alembic_version" not in listing:
         raise InputError(str(path), "is not a Grid Command backup (no case tables)", fix)
-    script = _run([pg_restore, "--data-only", "--table=alembic_version", "--file=-", str(path)],
-                  env=None, source=str(path), fix=fix)
+    script = pg_programs.run([pg_restore, "--data-only", "--table=alembic_version", "--file=-", str(path)],
+                             env=None, source=str(path), fix=fix)
     rows = script.split("COPY public.alembic_version", 1)[-1].split("\n")[1:]
     return next((row.strip() for row in rows if row.strip() and row.strip() != "\\."), None)
 
 
 def _restore_postgresql(path: Path, parsed: URL, *, force: bool) -> Summary:
     shown = parsed.render_as_string(hide_password=True)
-    pg_restore = pg_tool("pg_restore")
+    pg_restore = pg_programs.pg_tool("pg_restore")
     _require_known_revision(_pg_backup_revision(pg_restore, path), path)
     with _pg_connection(parsed) as conn:
         cases = int(conn.execute(text("SELECT count(*) FROM cases")).scalar_one()) \
@@ -364,10 +317,9 @@ def _restore_postgresql(path: Path, parsed: URL, *, force: bool) -> Summary:
     uri, env = _libpq(parsed)
     # pg_restore's own --clean cannot drop the constraints a month partition inherits: its script
     # goes through psql in one transaction that first drops the partitioned cases table itself
-    _run([pg_restore, "--clean", "--if-exists", "--no-owner", "--file=-", str(path)], env=env, source=str(path),
-         fix=f"nothing was changed in {shown}; check the database exists and you may write to it, or use "
-             "another backup",
-         into=[pg_tool("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
-               "-c", "DROP TABLE IF EXISTS public.cases CASCADE", "-f", "-", f"--dbname={uri}"])
+    pg_programs.restore_script([pg_restore, "--clean", "--if-exists", "--no-owner", "--file=-", str(path)],
+                               uri, env, first="DROP TABLE IF EXISTS public.cases CASCADE", source=str(path),
+                               fix=f"nothing was changed in {shown}; check the database exists and you may write "
+                                   "to it, or use another backup")
     with _pg_connection(parsed) as conn:
         return _summary("postgresql", _pg_scalar(conn))

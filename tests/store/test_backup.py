@@ -201,3 +201,22 @@ def test_backup_of_a_missing_store_is_one_line(tmp_path):
     _one_line_error(_cli("backup", "--out", str(tmp_path / "b"), "--db", f"sqlite:///{missing}"),
                     str(missing), "does not exist")
     assert not missing.exists()
+
+
+def test_a_restore_script_that_fails_half_way_is_rolled_back(store):
+    if store.backend != "postgis":
+        pytest.skip("PostGIS only")
+    from core.errors import InputError
+    from store import pg_programs
+
+    with store.Session() as session, session.begin():
+        new_case(session, source_id="KEPT")
+    before = _case_ids(store.url)
+    uri = store.url.replace("postgresql+psycopg://", "postgresql://")
+    cut_short = ["sh", "-c", "echo 'DROP TABLE case_events CASCADE;'; echo 'pg_restore: error: unexpected end' >&2; "
+                 "exit 1"]  # what a backup damaged in its data does: part of the script, then an error
+    with pytest.raises(InputError, match="sh failed: pg_restore: error: unexpected end"):
+        pg_programs.restore_script(cut_short, uri, dict(os.environ), first="DELETE FROM cases", source="x", fix="y")
+    assert _case_ids(store.url) == before
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT to_regclass('case_events') IS NOT NULL")).scalar()
