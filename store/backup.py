@@ -316,9 +316,11 @@ def _restore_postgresql(path: Path, parsed: URL, *, force: bool) -> Summary:
     _refuse_non_empty(cases, shown, force)
     uri, env = _libpq(parsed)
     # pg_restore's own --clean cannot drop the constraints a month partition inherits: its script
-    # goes through psql in one transaction that first drops the partitioned cases table itself
+    # goes through psql in one transaction that first drops the partitioned cases table itself (and
+    # case_keys, which a backup made before the partitions would not know to drop)
     pg_programs.restore_script([pg_restore, "--clean", "--if-exists", "--no-owner", "--file=-", str(path)],
-                               uri, env, first="DROP TABLE IF EXISTS public.cases CASCADE", source=str(path),
+                               uri, env, first="DROP TABLE IF EXISTS public.cases, public.case_keys CASCADE",
+                               source=str(path),
                                fix=f"nothing was changed in {shown}; check the database exists and you may write "
                                    "to it, or use another backup")
     with _pg_connection(parsed) as conn:

@@ -62,7 +62,7 @@ def install(connection: Connection) -> None:
     connection.exec_driver_sql(f"INSERT INTO {TABLE_NAME} SELECT id, source, source_id FROM cases")
     for trigger, (function, when, body) in _TRIGGERS.items():
         connection.exec_driver_sql(
-            f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN {body} "
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN {body} "
             "RETURN NULL; END $body$")
         connection.exec_driver_sql(f"CREATE TRIGGER {trigger} {when} EXECUTE FUNCTION {function}()")
 

@@ -145,3 +145,28 @@ def test_the_migration_goes_down_and_up_again_with_the_data(store):
     assert snapshot() == before
     with store.Session() as s, s.begin():  # ids go on from the same sequence
         assert new_case(s, source_id="NEXT").id == max(ids) + 1
+
+
+def test_a_backup_from_before_the_partitions_restores_and_migrates(store, tmp_path):
+    from store import backup
+    from tests.store.test_backup import _fresh_store
+
+    plain_url = _fresh_store(store, tmp_path)
+    plain = db.make_engine(plain_url)
+    db.upgrade(plain, revision="0009_kpi_rollup_postgresql")
+    with db.session_factory(plain)() as s, s.begin():
+        add_people(s)
+        new_case(s, source_id="PLAIN")
+    plain.dispose()
+    backup.backup(tmp_path / "plain.backup", plain_url)
+    with store.Session() as s, s.begin():
+        add_people(s)
+        new_case(s, source_id="PARTITIONED")
+    store.engine.dispose()
+    backup.restore(tmp_path / "plain.backup", store.url, force=True)
+    assert db.current_revision(store.engine) == "0009_kpi_rollup_postgresql"
+    db.upgrade(store.engine)  # what the next start does
+    with store.engine.connect() as conn:
+        assert partitions.is_partitioned(conn)
+        assert conn.execute(text("SELECT array_agg(source_id) FROM cases")).scalar() == ["PLAIN"]
+        assert conn.execute(text("SELECT count(*) FROM case_keys")).scalar() == 1
