@@ -78,12 +78,12 @@ def uninstall(connection: Connection) -> None:
 def lookup_table(connection: Connection) -> sa.TableClause:
     """Where to find a case's id by work order (``id``, ``source``, ``source_id``): ``case_keys`` on
     a partitioned store (one unique index instead of one per month), ``cases`` elsewhere."""
-    name = TABLE_NAME if partitions_present(connection) else "cases"
+    name = TABLE_NAME if installed(connection) else "cases"
     return sa.table(name, sa.column("id"), sa.column("source"), sa.column("source_id"))
 
 
-def partitions_present(connection: Connection) -> bool:
-    """Whether this store has the guard table (PostgreSQL with ``cases`` partitioned)."""
+def installed(connection: Connection) -> bool:
+    """Whether this store has the guard table (PostgreSQL with ``cases`` partitioned by month)."""
     if connection.dialect.name != "postgresql":
         return False
     return bool(connection.exec_driver_sql(f"SELECT to_regclass('public.{TABLE_NAME}') IS NOT NULL").scalar())

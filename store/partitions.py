@@ -81,7 +81,7 @@ def is_partitioned(connection: Connection) -> bool:
     return kind == "p"
 
 
-def partitions(connection: Connection) -> list[str]:
+def names(connection: Connection) -> list[str]:
     """The names of the partitions of ``cases``, sorted (the default one last)."""
     rows = connection.exec_driver_sql(
         "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
@@ -108,7 +108,7 @@ def ensure_months(connection: Connection, first: date | datetime, last: date | d
     list of str
         The partitions created.
     """
-    existing = set(partitions(connection))
+    existing = set(names(connection))
     created = []
     for month in months_between(first, last):
         name = partition_name(month)

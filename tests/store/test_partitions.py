@@ -94,7 +94,7 @@ def test_the_job_rehomes_the_default_partition_without_changing_a_figure(store):
 def test_the_job_keeps_the_coming_months_ready(store):
     run_job(store.engine, "case_partitions", holder="t", now=datetime(2027, 5, 20, 10, 0))
     with store.engine.connect() as conn:
-        names = partitions.partitions(conn)
+        names = partitions.names(conn)
     assert {"cases_y2027m04", "cases_y2027m05", "cases_y2027m06", "cases_y2027m07", "cases_y2027m08"} <= set(names)
 
 
