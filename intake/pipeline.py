@@ -30,7 +30,7 @@ from core.errors import InputError
 from core.progress import progress
 from intake.normalise import Problems, hierarchy_index, join_hierarchy, normalise
 from metrics.kpi import settled_measures
-from store import case_keys, rollup
+from store import partitions, rollup
 from store.bulk import bulk_insert
 from store.models import Case, CaseEvent, table_of
 
@@ -107,7 +107,7 @@ def _stored_ids(session: Session, keys: list[tuple[str, str]]) -> dict[tuple[str
     by_source: dict[str, list[str]] = {}
     for source, sid in keys:
         by_source.setdefault(source, []).append(sid)
-    table = case_keys.lookup_table(session.connection())
+    table = partitions.lookup_table(session.connection())
     for source, ids in by_source.items():
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]

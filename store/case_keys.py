@@ -20,7 +20,6 @@ no INSERT or DELETE statement trigger fires, and its key stays.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy import Connection
 
 TABLE_NAME = "case_keys"
@@ -73,17 +72,3 @@ def uninstall(connection: Connection) -> None:
         connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON cases")
         connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE_NAME}")
-
-
-def lookup_table(connection: Connection) -> sa.TableClause:
-    """Where to find a case's id by work order (``id``, ``source``, ``source_id``): ``case_keys`` on
-    a partitioned store (one unique index instead of one per month), ``cases`` elsewhere."""
-    name = TABLE_NAME if installed(connection) else "cases"
-    return sa.table(name, sa.column("id"), sa.column("source"), sa.column("source_id"))
-
-
-def installed(connection: Connection) -> bool:
-    """Whether this store has the guard table (PostgreSQL with ``cases`` partitioned by month)."""
-    if connection.dialect.name != "postgresql":
-        return False
-    return bool(connection.exec_driver_sql(f"SELECT to_regclass('public.{TABLE_NAME}') IS NOT NULL").scalar())

@@ -26,9 +26,10 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import Connection
 
-from store import case_keys
+from store import case_keys, rollup
 
 PARENT = "cases"
 DEFAULT_PARTITION = "cases_default"
@@ -38,8 +39,6 @@ MONTHS_BEHIND, MONTHS_AHEAD = 1, 3
 LOCK_TIMEOUT_S = 5
 #: ``cases_y2026m12``: the partition of one month.
 NAME_PATTERN = re.compile(r"^cases_(y\d{4}m\d{2}|default)$")
-#: The roll-up's row trigger: not run for rows only moving between partitions.
-_ROLLUP_TRIGGER = "trg_kpi_daily"
 
 
 def partition_name(month: date) -> str:
@@ -79,6 +78,13 @@ def is_partitioned(connection: Connection) -> bool:
     kind = connection.exec_driver_sql(
         "SELECT relkind FROM pg_class WHERE oid = to_regclass('public.cases')").scalar()
     return kind == "p"
+
+
+def lookup_table(connection: Connection) -> sa.TableClause:
+    """Where to find a case's id by work order (``id``, ``source``, ``source_id``): ``case_keys`` on
+    a partitioned store (one unique index instead of one per month), ``cases`` elsewhere."""
+    name = case_keys.TABLE_NAME if is_partitioned(connection) else PARENT
+    return sa.table(name, sa.column("id"), sa.column("source"), sa.column("source_id"))
 
 
 def names(connection: Connection) -> list[str]:
@@ -127,11 +133,11 @@ def _create_month(connection: Connection, month: date, name: str) -> None:
         connection.exec_driver_sql(f"CREATE TABLE {name} PARTITION OF {PARENT} FOR VALUES {bounds}")
         return
     connection.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
-    connection.exec_driver_sql(f"ALTER TABLE {DEFAULT_PARTITION} DISABLE TRIGGER {_ROLLUP_TRIGGER}")
+    connection.exec_driver_sql(f"ALTER TABLE {DEFAULT_PARTITION} DISABLE TRIGGER {rollup.PG_TRIGGER}")
     connection.exec_driver_sql(
         f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE {in_month} RETURNING *) "
         f"INSERT INTO {name} SELECT * FROM moved")
-    connection.exec_driver_sql(f"ALTER TABLE {DEFAULT_PARTITION} ENABLE TRIGGER {_ROLLUP_TRIGGER}")
+    connection.exec_driver_sql(f"ALTER TABLE {DEFAULT_PARTITION} ENABLE TRIGGER {rollup.PG_TRIGGER}")
     connection.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES {bounds}")
 
 
